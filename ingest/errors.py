@@ -1,0 +1,66 @@
+"""The one exception hierarchy of news-ingest.
+
+    IngestError                      base; never raised itself
+    ├── ConfigError                  the config file is missing, unreadable or invalid (not retryable)
+    ├── WarehouseError               the warehouse cannot be reached or migrated (retryable)
+    └── ItemError                    one item (a feed, a page, a record) failed: becomes a rejection
+        ├── FetchError               the HTTP exchange failed
+        │   ├── TransientFetchError  worth retrying: timeouts, connect errors, 5xx, 429 (retryable)
+        │   └── PermanentFetchError  4xx, refused by policy, too large, not HTML, ... (not retryable)
+        ├── ParseError               a feed body is not a usable feed
+        └── ExtractError             a page yielded no article
+
+Errors about one item carry a stable ``reason`` code (``http_404``, ``timeout``,
+``not_html``, ...) and a human ``detail``; the pipeline turns them into rows of
+``news.rejections`` instead of letting them stop the run. Whether an error is
+worth retrying is a property of its class (``retryable``).
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base class of every error raised by news-ingest."""
+
+    retryable: bool = False
+
+
+class ConfigError(IngestError):
+    """The sources file is missing or invalid; the message names the source and key."""
+
+
+class WarehouseError(IngestError):
+    """The warehouse cannot be reached, or a migration failed."""
+
+    retryable = True
+
+
+class ItemError(IngestError):
+    """One item failed; recorded as a rejection with a stable reason code."""
+
+    stage: str = "fetch"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class FetchError(ItemError):
+    stage = "fetch"
+
+
+class TransientFetchError(FetchError):
+    retryable = True
+
+
+class PermanentFetchError(FetchError):
+    retryable = False
+
+
+class ParseError(ItemError):
+    stage = "parse"
+
+
+class ExtractError(ItemError):
+    stage = "extract"

@@ -1,0 +1,243 @@
+"""Extract clean text and metadata from article HTML with trafilatura.
+
+:func:`extract_page` is a pure function of its :class:`ExtractJob`, so it runs in
+worker processes (:class:`ExtractorPool`): extraction is the CPU-bound stage and
+both cores should work on it while the event loop keeps fetching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import hashlib
+import multiprocessing
+import os
+import re
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ingest import __version__
+from ingest.dedup import content_hash, word_count
+from ingest.errors import ExtractError
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.+-]+)""", re.IGNORECASE
+)
+_HTML_LANG = re.compile(rb"""<html[^>]*?\slang\s*=\s*["']?([a-zA-Z]{2,3})""", re.IGNORECASE)
+# What browsers actually use for these labels (WHATWG Encoding Standard).
+_BROWSER_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "tis-620": "cp874",
+}
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _BROWSER_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Decode page bytes: BOM, then strict UTF-8, then the HTTP and meta
+    declarations, then charset-normalizer. Returns (text, encoding used)."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom):].decode(name, errors="replace"), name
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(body[:8192])
+    candidates = [_codec(declared), _codec(meta.group(1).decode("ascii") if meta else None)]
+    for name in candidates:
+        if name and name != "utf-8":
+            try:
+                return body.decode(name), name
+            except UnicodeDecodeError:
+                continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    if best is not None and best.encoding:
+        return body.decode(best.encoding, errors="replace"), best.encoding
+    return body.decode("utf-8", errors="replace"), "utf-8"
+
+
+@dataclass(slots=True, frozen=True)
+class ExtractJob:
+    """Everything extraction needs; picklable."""
+
+    source: str
+    url: str
+    body: bytes
+    declared_charset: str | None = None
+    feed_title: str | None = None
+    feed_published_at: datetime | None = None
+    feed_author: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(slots=True)
+class Extracted:
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    date_source: str | None
+    language: str | None
+    site_name: str | None
+    declared_url: str | None
+    text: str
+    word_count: int
+    content_hash: str
+    raw_sha256: str
+    raw_gzip: bytes
+    encoding: str
+    extractor: str
+
+
+def extractor_version() -> str:
+    import trafilatura
+
+    return f"trafilatura/{trafilatura.__version__} news-ingest/{__version__}"
+
+
+def extract_page(job: ExtractJob) -> Extracted:
+    """Text and metadata of one page; raises ExtractError('no_content') when empty."""
+    import trafilatura
+
+    html, encoding = decode_html(job.body, job.declared_charset)
+    # Settings chosen by measurement on ../shared/corpus/scrapinghub_aeb (AEB 4-shingle
+    # F1): defaults 0.953, include_comments=False 0.960, plus favor_precision 0.964.
+    doc = trafilatura.bare_extraction(
+        html,
+        url=job.url,
+        with_metadata=True,
+        include_comments=False,
+        favor_precision=True,
+        include_tables=True,
+        deduplicate=False,
+    )
+    text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
+    if not text:
+        raise ExtractError("no_content", f"no article text found in {job.url}")
+    zone = _zone(job.timezone)
+    published_at, date_source = _published(job.feed_published_at, getattr(doc, "date", None), zone)
+    return Extracted(
+        title=_first(getattr(doc, "title", None), job.feed_title),
+        author=_first(getattr(doc, "author", None), job.feed_author),
+        published_at=published_at,
+        date_source=date_source,
+        language=_language(job.body, text),
+        site_name=_first(getattr(doc, "sitename", None)),
+        declared_url=_first(getattr(doc, "url", None)),
+        text=text,
+        word_count=word_count(text),
+        content_hash=content_hash(text),
+        raw_sha256=hashlib.sha256(job.body).hexdigest(),
+        raw_gzip=zlib.compress(job.body, 6),
+        encoding=encoding,
+        extractor=extractor_version(),
+    )
+
+
+def _first(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _zone(name: str | None) -> tzinfo:
+    return ZoneInfo(name) if name else UTC
+
+
+def _published(
+    feed_date: datetime | None, page_date: str | None, zone: tzinfo
+) -> tuple[datetime | None, str | None]:
+    """The feed's timestamp when it has one; else the page's date, at midnight in
+    the source's zone."""
+    if feed_date is not None:
+        return feed_date, "feed"
+    if page_date:
+        try:
+            day = datetime.strptime(page_date[:10], "%Y-%m-%d").date()
+        except ValueError:
+            return None, None
+        return datetime.combine(day, time(0, 0), tzinfo=zone), "page"
+    return None, None
+
+
+def _language(body: bytes, text: str) -> str | None:
+    """Detected from the text; the page's ``lang`` attribute when the text is too short."""
+    if len(text) >= 200:
+        import py3langid
+
+        lang, _ = py3langid.classify(text[:5000])
+        return str(lang)
+    match = _HTML_LANG.search(body[:4096])
+    return match.group(1).decode("ascii").lower() if match else None
+
+
+def _warm_up() -> None:
+    """Worker initializer: pay the imports once per process, not per page."""
+    import py3langid
+    import trafilatura  # noqa: F401
+
+    py3langid.classify("warm up the language model")
+
+
+class ExtractorPool:
+    """A process pool for :func:`extract_page`, usable from asyncio. Workers start
+    on first use, so a pass with nothing new to extract pays nothing for them."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["ingest.extract", "trafilatura", "py3langid"])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_warm_up
+            )
+        return self._pool
+
+    async def extract(self, job: ExtractJob) -> Extracted:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor(), extract_page, job)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ExtractorPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

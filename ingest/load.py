@@ -1,0 +1,315 @@
+"""Load records into the warehouse, idempotently.
+
+A batch is one transaction: COPY into temporary staging tables, match every
+record against what is stored (any of its URLs in ``news.article_urls``, its
+canonical URL, or its content hash), insert the new ones with
+``INSERT ... ON CONFLICT DO NOTHING``, move ``last_seen_at`` of the others, then
+map all their URLs. Loads take a transaction-scoped advisory lock, so two runs
+overlapping in time (two DAG runs, or the CLI beside Airflow) serialise their
+batches instead of racing on the same document.
+
+Run bookkeeping (``news.run_log``, ``news.run_sources``) and rejections live here
+too: everything that writes to the warehouse does it through this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ingest.models import Article, Rejection, SourceCounts
+
+LOAD_LOCK = 0x6C6F6164  # 'load'
+
+
+@dataclass(slots=True)
+class RawPage:
+    sha256: str
+    body_zlib: bytes
+    size: int
+    content_type: str | None
+    encoding: str | None
+    url: str
+    fetched_at: datetime
+
+
+@dataclass(slots=True)
+class LoadResult:
+    new: int = 0
+    seen_before: int = 0
+    urls_added: int = 0
+    new_by_source: dict[str, int] = field(default_factory=dict)
+    seen_by_source: dict[str, int] = field(default_factory=dict)
+    unplaced: list[tuple[str, str]] = field(default_factory=list)  # (source, url) not stored
+
+
+_STAGE_COLUMNS = (
+    "rn", "url", "source", "title", "author", "published_at", "date_source", "language",
+    "site_name", "text", "word_count", "content_hash", "raw_sha256", "extractor", "seen_at",
+)
+
+
+def load_articles(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    articles: Sequence[Article],
+    raw_pages: Iterable[RawPage] = (),
+) -> LoadResult:
+    """Load one batch in one transaction. Running the same batch twice changes
+    nothing but ``last_seen_at``."""
+    result = LoadResult()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        _store_raw_pages(conn, raw_pages)
+        if not articles:
+            return result
+        conn.execute(
+            """CREATE TEMP TABLE stage_articles (
+                   rn integer PRIMARY KEY, url text, source text, title text, author text,
+                   published_at timestamptz, date_source text, language text, site_name text,
+                   text text, word_count integer, content_hash text, raw_sha256 text,
+                   extractor text, seen_at timestamptz, article_id bigint, is_new boolean
+               ) ON COMMIT DROP"""
+        )
+        conn.execute(
+            "CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP"
+        )
+        with conn.cursor() as cur:
+            with cur.copy(
+                f"COPY stage_articles ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for rn, a in enumerate(articles):
+                    copy.write_row((
+                        rn, a.url, a.source, a.title, a.author, a.published_at, a.date_source,
+                        a.language, a.site_name, a.text, a.word_count, a.content_hash,
+                        a.raw_sha256, a.extractor, a.fetched_at,
+                    ))
+            with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
+                for rn, a in enumerate(articles):
+                    for url, kind in a.urls:
+                        copy.write_row((rn, url, kind))
+
+        # Match: a URL already mapped, then the canonical URL, then the same text.
+        conn.execute(
+            """UPDATE stage_articles s SET article_id = m.article_id
+               FROM (SELECT DISTINCT ON (su.rn) su.rn, au.article_id
+                     FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
+                     ORDER BY su.rn, au.article_id) m
+               WHERE s.rn = m.rn"""
+        )
+        conn.execute(
+            """UPDATE stage_articles s SET article_id = a.article_id
+               FROM news.articles a WHERE s.article_id IS NULL AND a.url = s.url"""
+        )
+        conn.execute(
+            """UPDATE stage_articles s SET article_id = a.article_id
+               FROM news.articles a
+               WHERE s.article_id IS NULL AND a.content_hash = s.content_hash"""
+        )
+        conn.execute(
+            """WITH inserted AS (
+                   INSERT INTO news.articles (
+                       url, source, title, author, published_at, date_source, language,
+                       site_name, text, word_count, content_hash, raw_sha256, extractor,
+                       first_seen_at, last_seen_at, first_run_id, last_run_id)
+                   SELECT url, source, title, author, published_at, date_source, language,
+                          site_name, text, word_count, content_hash, raw_sha256, extractor,
+                          seen_at, seen_at, %(run)s, %(run)s
+                   FROM stage_articles WHERE article_id IS NULL ORDER BY rn
+                   ON CONFLICT DO NOTHING
+                   RETURNING article_id, url)
+               UPDATE stage_articles s SET article_id = i.article_id, is_new = true
+               FROM inserted i WHERE s.url = i.url""",
+            {"run": run_id},
+        )
+        conn.execute(
+            """UPDATE news.articles a
+               SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s
+               FROM stage_articles s
+               WHERE s.article_id = a.article_id AND s.is_new IS NOT TRUE""",
+            (run_id,),
+        )
+        added = conn.execute(
+            """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
+               SELECT DISTINCT ON (u.url, u.kind) u.url, u.kind, s.article_id, s.source,
+                      s.seen_at
+               FROM stage_urls u JOIN stage_articles s USING (rn)
+               WHERE s.article_id IS NOT NULL
+               ORDER BY u.url, u.kind, u.rn
+               ON CONFLICT (url, kind) DO NOTHING"""
+        ).rowcount
+        result.unplaced = [
+            (row[0], row[1])
+            for row in conn.execute(
+                "SELECT source, url FROM stage_articles WHERE article_id IS NULL ORDER BY rn"
+            )
+        ]
+        rows = conn.execute(
+            """SELECT source, coalesce(is_new, false), count(*) FROM stage_articles
+               WHERE article_id IS NOT NULL GROUP BY 1, 2"""
+        ).fetchall()
+    for source, is_new, n in rows:
+        bucket = result.new_by_source if is_new else result.seen_by_source
+        bucket[source] = bucket.get(source, 0) + n
+        if is_new:
+            result.new += n
+        else:
+            result.seen_before += n
+    result.urls_added = max(added, 0)
+    return result
+
+
+def known_urls(conn: psycopg.Connection[Any], urls: Iterable[str]) -> dict[str, int]:
+    """{url: article_id} for those of ``urls`` already mapped to an article."""
+    wanted = list(dict.fromkeys(urls))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        "SELECT DISTINCT ON (url) url, article_id FROM news.article_urls WHERE url = ANY(%s)"
+        " ORDER BY url, article_id",
+        (wanted,),
+    ).fetchall()
+    return {url: article_id for url, article_id in rows}
+
+
+def touch_known(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    source: str,
+    sightings: Sequence[tuple[int, list[tuple[str, str]]]],
+    seen_at: datetime,
+) -> None:
+    """Articles met again without downloading them: move ``last_seen_at`` and map
+    the URLs they were met under this time (e.g. a new aggregator wrapper)."""
+    if not sightings:
+        return
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            """UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s),
+                                        last_run_id = %s
+               WHERE article_id = ANY(%s)""",
+            (seen_at, run_id, [article_id for article_id, _ in sightings]),
+        )
+        cur.executemany(
+            """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
+               VALUES (%s, %s, %s, %s, %s) ON CONFLICT (url, kind) DO NOTHING""",
+            [
+                (url, kind, article_id, source, seen_at)
+                for article_id, pairs in sightings
+                for url, kind in pairs
+            ],
+        )
+
+
+def _store_raw_pages(conn: psycopg.Connection[Any], pages: Iterable[RawPage]) -> None:
+    rows = list({p.sha256: p for p in pages}.values())
+    if not rows:
+        return
+    conn.execute(
+        """CREATE TEMP TABLE stage_raw (sha256 text, body_zlib bytea, size integer,
+               content_type text, encoding text, first_url text, first_fetched_at timestamptz)
+           ON COMMIT DROP"""
+    )
+    with conn.cursor() as cur, cur.copy("COPY stage_raw FROM STDIN") as copy:
+        for p in rows:
+            copy.write_row(
+                (p.sha256, p.body_zlib, p.size, p.content_type, p.encoding, p.url, p.fetched_at)
+            )
+    conn.execute(
+        """INSERT INTO news.raw_pages SELECT * FROM stage_raw
+           ON CONFLICT (sha256) DO NOTHING"""
+    )
+
+
+def record_rejections(
+    conn: psycopg.Connection[Any], run_id: str, rejections: Iterable[Rejection]
+) -> int:
+    """Upsert rejections: a re-run of the same run updates, never duplicates."""
+    rows = [
+        (run_id, r.source, r.url, r.stage, r.reason, r.detail[:4000],
+         Jsonb(r.payload) if r.payload is not None else None)
+        for r in rejections
+    ]
+    if not rows:
+        return 0
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO news.rejections (run_id, source, url, stage, reason, detail, payload)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (run_id, source, stage, reason, coalesce(url, ''))
+               DO UPDATE SET detail = EXCLUDED.detail, payload = EXCLUDED.payload,
+                             rejected_at = now()""",
+            rows,
+        )
+    return len(rows)
+
+
+def start_run(
+    conn: psycopg.Connection[Any], run_id: str, trigger: str, started_at: datetime
+) -> None:
+    """Create the run's row; a re-run of the same run id marks it running again."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO news.run_log (run_id, trigger, started_at)
+               VALUES (%s, %s, %s)
+               ON CONFLICT (run_id) DO UPDATE
+               SET status = 'running', finished_at = NULL, message = NULL""",
+            (run_id, trigger, started_at),
+        )
+
+
+def record_source_counts(
+    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
+) -> None:
+    rows = [
+        (run_id, c.source, at, c.feeds_fetched, c.entries_seen, c.articles_fetched,
+         c.articles_extracted, c.articles_valid, c.articles_new, c.articles_seen_before,
+         c.rejections)
+        for c in counts
+    ]
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO news.run_sources (run_id, source, finished_at, feeds_fetched,
+                   entries_seen, articles_fetched, articles_extracted, articles_valid,
+                   articles_new, articles_seen_before, rejections)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (run_id, source) DO UPDATE SET
+                   finished_at = EXCLUDED.finished_at,
+                   feeds_fetched = EXCLUDED.feeds_fetched,
+                   entries_seen = EXCLUDED.entries_seen,
+                   articles_fetched = EXCLUDED.articles_fetched,
+                   articles_extracted = EXCLUDED.articles_extracted,
+                   articles_valid = EXCLUDED.articles_valid,
+                   articles_new = EXCLUDED.articles_new,
+                   articles_seen_before = EXCLUDED.articles_seen_before,
+                   rejections = EXCLUDED.rejections""",
+            rows,
+        )
+
+
+def finish_run(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    finished_at: datetime,
+    status: str = "success",
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Close the run and return its row of ``news.runs``."""
+    with conn.transaction():
+        conn.execute(
+            """UPDATE news.run_log SET finished_at = %s, status = %s, message = %s
+               WHERE run_id = %s""",
+            (finished_at, status, message, run_id),
+        )
+    return run_summary(conn, run_id)
+
+
+def run_summary(conn: psycopg.Connection[Any], run_id: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        row = cur.execute("SELECT * FROM news.runs WHERE run_id = %s", (run_id,)).fetchone()
+    return dict(row) if row else {}

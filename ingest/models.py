@@ -1,0 +1,86 @@
+"""Records passed between stages. Plain dataclasses: cheap, picklable, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+STAGES = ("fetch", "parse", "extract", "validate", "load")
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One item of a feed, as the feed gave it."""
+
+    source: str
+    link: str
+    title: str | None = None
+    published_at: datetime | None = None
+    guid: str | None = None
+    summary: str | None = None
+    author: str | None = None
+
+
+@dataclass(slots=True)
+class Article:
+    """A clean record, ready to validate and load."""
+
+    source: str
+    url: str  # canonical
+    urls: list[tuple[str, str]]  # (url, kind): feed_link, redirect, final, canonical, declared
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None
+    site_name: str | None
+    text: str
+    word_count: int
+    content_hash: str
+    raw_sha256: str | None = None
+    date_source: str | None = None
+    extractor: str | None = None
+    fetched_at: datetime | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        """JSON-ready dict, kept with a rejection so the record can be re-validated."""
+        data = asdict(self)
+        for key in ("published_at", "fetched_at"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+@dataclass(slots=True)
+class Rejection:
+    """Why an item is not in ``news.articles``; one row of ``news.rejections``."""
+
+    source: str
+    stage: str
+    reason: str
+    detail: str = ""
+    url: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class SourceCounts:
+    """What one pass did for one source, stage by stage."""
+
+    source: str
+    feeds_fetched: int = 0
+    entries_seen: int = 0
+    articles_fetched: int = 0
+    articles_extracted: int = 0
+    articles_valid: int = 0
+    articles_new: int = 0
+    articles_seen_before: int = 0
+    rejections: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str, n: int = 1) -> None:
+        self.rejections += n
+        self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,245 @@
+"""Validate batches of records with a Great Expectations Core 1.x suite.
+
+The suite is code (:func:`build_suite`), its thresholds are data
+(``rules/quality.yml``, per-source ``min_words`` and ``language``). Failing rows
+do not stop good rows: each expectation's ``unexpected_index_list`` names the
+rows it rejects, and each rejected row becomes a :class:`Rejection` with
+``stage='validate'``, ``reason`` = the expectation's short name (its
+``meta.reason``) and ``detail`` = the offending values. The raw record travels
+in the rejection's payload so that it can be validated again.
+
+Great Expectations is imported inside the functions: it costs seconds to
+import and DAG files must parse fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ingest.config import Settings, SourceConfig
+from ingest.models import Article, Rejection
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import pandas as pd
+
+SUITE_NAME = "news_articles"
+_MOJIBAKE = re.compile(
+    "\ufffd"  # replacement character
+    "|[ÃÂ][\u0080-\u00bf]"  # UTF-8 read as Latin-1 / cp1252: Ã©, Â
+    "|â€[\u0080-\u00bf™œ\u009d¦“”˜]?"  # â€™ â€œ
+    "|[\u00c0-\u00ff]{4,}"  # Korean/CJK bytes read as Latin-1: long runs of accented letters
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRules:
+    min_words: int
+    languages: tuple[str, ...] | None = None
+
+
+def rules_for(source: SourceConfig, settings: Settings) -> SourceRules:
+    min_words = source.min_words if source.min_words is not None else settings.min_words
+    languages = tuple(lang.lower() for lang in source.language) if source.language else None
+    return SourceRules(min_words=min_words, languages=languages)
+
+
+@cache
+def quality_rules() -> dict[str, Any]:
+    text = resources.files("ingest").joinpath("rules/quality.yml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def mojibake_ratio(text: str) -> float:
+    """Share of characters inside mis-decoded sequences."""
+    if not text:
+        return 0.0
+    bad = sum(len(m.group(0)) for m in _MOJIBAKE.finditer(text))
+    return bad / len(text)
+
+
+def warm_up() -> None:
+    """Import Great Expectations ahead of the first batch (it takes seconds)."""
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+
+
+def build_suite(rules: dict[str, SourceRules], now: datetime) -> gx.ExpectationSuite:
+    """The suite for one batch. ``now`` bounds publication dates (plus tolerance)."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    q = quality_rules()
+    suite = gx.ExpectationSuite(name=SUITE_NAME)
+
+    def add(expectation: Any, reason: str, note: str) -> None:
+        expectation.meta = {"reason": reason, "notes": note}
+        suite.add_expectation(expectation)
+
+    for column in ("url", "source", "title", "text"):
+        add(gxe.ExpectColumnValuesToNotBeNull(column=column), f"{column}_missing",
+            f"every record has a {column}")
+    add(gxe.ExpectColumnValuesToMatchRegex(column="url", regex=r"^https?://[^\s/?#]+"),
+        "url_not_http", "url is an absolute http(s) URL")
+    lo, hi = q["title_length"]
+    add(gxe.ExpectColumnValueLengthsToBeBetween(column="title", min_value=lo, max_value=hi),
+        "title_length", f"title has {lo} to {hi} characters")
+    earliest = datetime.fromisoformat(q["earliest_date"]).replace(tzinfo=UTC)
+    latest = now + timedelta(hours=q["future_tolerance_hours"])
+    add(gxe.ExpectColumnValuesToBeBetween(
+            column="published_at", min_value=earliest, max_value=latest),
+        "published_out_of_range",
+        f"published_at is after {earliest:%Y-%m-%d} and at most "
+        f"{q['future_tolerance_hours']} h in the future")
+    # Per-source thresholds: one expectation per distinct value, with a row condition.
+    by_min: dict[int, list[str]] = defaultdict(list)
+    for name, rule in sorted(rules.items()):
+        by_min[rule.min_words].append(name)
+    for min_words, names in sorted(by_min.items()):
+        add(gxe.ExpectColumnValuesToBeBetween(
+                column="word_count", min_value=min_words,
+                row_condition=f"source in {sorted(names)!r}", condition_parser="pandas"),
+            "too_short", f"text has at least {min_words} words ({', '.join(names)})")
+    for name, rule in sorted(rules.items()):
+        if rule.languages:
+            add(gxe.ExpectColumnValuesToBeInSet(
+                    column="language", value_set=list(rule.languages),
+                    row_condition=f"source == {name!r}", condition_parser="pandas"),
+                "language_unexpected", f"{name} publishes in {', '.join(rule.languages)}")
+    add(gxe.ExpectColumnValuesToBeUnique(column="url"), "duplicate_url",
+        "url is unique within the batch")
+    add(gxe.ExpectColumnValuesToBeUnique(column="content_hash"), "duplicate_text",
+        "content_hash is unique within the batch")
+    add(gxe.ExpectColumnValuesToBeBetween(
+            column="mojibake_ratio", max_value=q["max_mojibake_ratio"]),
+        "mojibake", "few characters look mis-decoded")
+    patterns = [f"(?i){p['pattern']}" for p in q["stub_patterns"]]
+    add(gxe.ExpectColumnValuesToNotMatchRegexList(column="text_head", regex_list=patterns),
+        "stub_page", "text is not a cookie wall, paywall, error page or JavaScript notice")
+    return suite
+
+
+def to_frame(articles: Sequence[Article]) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "url": [a.url for a in articles],
+            "source": [a.source for a in articles],
+            "title": [a.title for a in articles],
+            "text": [a.text or None for a in articles],
+            "text_head": [(a.text or "")[:600] for a in articles],
+            "word_count": [a.word_count for a in articles],
+            "published_at": pd.to_datetime([a.published_at for a in articles], utc=True),
+            "language": [a.language for a in articles],
+            "content_hash": [a.content_hash for a in articles],
+            "mojibake_ratio": [mojibake_ratio(a.text or "") for a in articles],
+        }
+    )
+    return frame.reset_index(drop=True)
+
+
+def validate_records(
+    articles: Sequence[Article],
+    rules: dict[str, SourceRules],
+    *,
+    now: datetime | None = None,
+) -> tuple[list[Article], list[Rejection]]:
+    """Split a batch into valid records and rejections (one per failing row and reason)."""
+    if not articles:
+        return [], []
+    import great_expectations as gx
+
+    now = now or datetime.now(UTC)
+    context = _context()
+    suite = context.suites.add(build_suite(rules, now))
+    batch = (
+        context.data_sources.add_pandas("records")
+        .add_dataframe_asset("articles")
+        .add_batch_definition_whole_dataframe("batch")
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name="articles", data=batch, suite=suite)
+    )
+    frame = to_frame(articles)
+    result = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    failures = failures_by_row(result)
+    valid = [a for i, a in enumerate(articles) if i not in failures]
+    rejections = [
+        Rejection(
+            source=articles[i].source,
+            stage="validate",
+            reason=reason,
+            detail=detail,
+            url=articles[i].url,
+            payload=articles[i].as_payload(),
+        )
+        for i, found in sorted(failures.items())
+        for reason, detail in found.items()
+    ]
+    return valid, rejections
+
+
+def failures_by_row(result: Any) -> dict[int, dict[str, str]]:
+    """{row: {reason: detail}} from a suite result. An expectation that errored
+    (rather than failed) raises: it must not silently pass every row."""
+    failures: dict[int, dict[str, str]] = defaultdict(dict)
+    for res in result.results:
+        if res.success:
+            continue
+        config = res.expectation_config
+        error = _raised(res)
+        if error:
+            raise RuntimeError(f"expectation {config.type} errored: {error}")
+        reason = (config.meta or {}).get("reason", config.type)
+        rows = res.result.get("unexpected_index_list")
+        values = res.result.get("unexpected_list") or []
+        if rows is None:
+            raise RuntimeError(f"expectation {config.type} gave no unexpected_index_list")
+        column = config.kwargs.get("column")
+        for row, value in zip(rows, values or [None] * len(rows), strict=False):
+            index = int(row[next(iter(row))] if isinstance(row, dict) else row)
+            failures[index][reason] = f"{config.type}({column}): {_short(value)}"
+    return dict(failures)
+
+
+def _raised(res: Any) -> str | None:
+    info = res.exception_info or {}
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value.isoformat() if hasattr(value, "isoformat") else value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _context() -> Any:
+    """A fresh in-memory context with progress bars off (set-up costs ~0.05 s)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
