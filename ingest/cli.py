@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="command")
 
     run = commands.add_parser("run", help="one pass over all sources, without Airflow")
-    run.add_argument("--config", "-c", type=Path, help="sources file (default: $NEWS_INGEST_CONFIG)")
+    run.add_argument("--config", "-c", type=Path,
+                     help="sources file (default: $NEWS_INGEST_CONFIG, else ./sources.yml)")
     run.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     run.add_argument("--source", action="append", dest="sources", metavar="NAME",
                      help="only this source (repeatable)")
@@ -84,14 +85,11 @@ def _dsn(args: argparse.Namespace, env: Environment) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ingest.errors import ConfigError
     from ingest.pipeline import run_pass
+    from ingest.sources import config_path
 
     env = Environment()
-    path = args.config or env.config
-    if path is None:
-        raise ConfigError("no config: pass --config sources.yml or set NEWS_INGEST_CONFIG")
-    config = load_config(path)
+    config = load_config(config_path(args.config or env.config))
     config.enabled_sources(args.sources)  # unknown names fail before any work
     dsn = _dsn(args, env)
     with Progress(enabled=sys.stderr.isatty()) as progress:
@@ -187,7 +185,9 @@ def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float
     print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = False) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = False
+) -> str:
     """A plain-text table: first column left-aligned, numbers right-aligned."""
     table = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]

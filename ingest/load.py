@@ -51,6 +51,7 @@ class LoadResult:
 _STAGE_COLUMNS = (
     "rn", "url", "source", "title", "author", "published_at", "date_source", "language",
     "site_name", "text", "word_count", "content_hash", "raw_sha256", "extractor", "seen_at",
+    "direct",
 )
 
 
@@ -73,7 +74,8 @@ def load_articles(
                    rn integer PRIMARY KEY, url text, source text, title text, author text,
                    published_at timestamptz, date_source text, language text, site_name text,
                    text text, word_count integer, content_hash text, raw_sha256 text,
-                   extractor text, seen_at timestamptz, article_id bigint, is_new boolean
+                   extractor text, seen_at timestamptz, direct boolean, article_id bigint,
+                   is_new boolean
                ) ON COMMIT DROP"""
         )
         conn.execute(
@@ -87,7 +89,7 @@ def load_articles(
                     copy.write_row((
                         rn, a.url, a.source, a.title, a.author, a.published_at, a.date_source,
                         a.language, a.site_name, a.text, a.word_count, a.content_hash,
-                        a.raw_sha256, a.extractor, a.fetched_at,
+                        a.raw_sha256, a.extractor, a.fetched_at, a.direct,
                     ))
             with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
                 for rn, a in enumerate(articles):
@@ -116,10 +118,10 @@ def load_articles(
                    INSERT INTO news.articles (
                        url, source, title, author, published_at, date_source, language,
                        site_name, text, word_count, content_hash, raw_sha256, extractor,
-                       first_seen_at, last_seen_at, first_run_id, last_run_id)
+                       first_seen_at, last_seen_at, first_run_id, last_run_id, direct)
                    SELECT url, source, title, author, published_at, date_source, language,
                           site_name, text, word_count, content_hash, raw_sha256, extractor,
-                          seen_at, seen_at, %(run)s, %(run)s
+                          seen_at, seen_at, %(run)s, %(run)s, direct
                    FROM stage_articles WHERE article_id IS NULL ORDER BY rn
                    ON CONFLICT DO NOTHING
                    RETURNING article_id, url)
@@ -129,7 +131,9 @@ def load_articles(
         )
         conn.execute(
             """UPDATE news.articles a
-               SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s
+               SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s,
+                   source = CASE WHEN s.direct AND NOT a.direct THEN s.source ELSE a.source END,
+                   direct = a.direct OR s.direct
                FROM stage_articles s
                WHERE s.article_id = a.article_id AND s.is_new IS NOT TRUE""",
             (run_id,),
@@ -181,26 +185,34 @@ def touch_known(
     conn: psycopg.Connection[Any],
     run_id: str,
     source: str,
-    sightings: Sequence[tuple[int, list[tuple[str, str]]]],
+    sightings: Sequence[tuple[int, bool, list[tuple[str, str]]]],
     seen_at: datetime,
 ) -> None:
-    """Articles met again without downloading them: move ``last_seen_at`` and map
-    the URLs they were met under this time (e.g. a new aggregator wrapper)."""
+    """Articles met again without downloading them: move ``last_seen_at``, map the
+    URLs they were met under this time (e.g. a new aggregator wrapper), and credit
+    the publisher's own feed when the article was first met through an aggregator.
+    ``sightings`` holds (article_id, met directly, [(url, kind)])."""
     if not sightings:
         return
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            """UPDATE news.articles SET last_seen_at = greatest(last_seen_at, %s),
-                                        last_run_id = %s
-               WHERE article_id = ANY(%s)""",
-            (seen_at, run_id, [article_id for article_id, _ in sightings]),
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+        cur.executemany(
+            """UPDATE news.articles
+               SET last_seen_at = greatest(last_seen_at, %(seen)s), last_run_id = %(run)s,
+                   source = CASE WHEN %(direct)s AND NOT direct THEN %(source)s ELSE source END,
+                   direct = direct OR %(direct)s
+               WHERE article_id = %(id)s""",
+            [
+                {"seen": seen_at, "run": run_id, "direct": direct, "source": source, "id": aid}
+                for aid, direct, _ in sightings
+            ],
         )
         cur.executemany(
             """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
                VALUES (%s, %s, %s, %s, %s) ON CONFLICT (url, kind) DO NOTHING""",
             [
                 (url, kind, article_id, source, seen_at)
-                for article_id, pairs in sightings
+                for article_id, _, pairs in sightings
                 for url, kind in pairs
             ],
         )
@@ -302,9 +314,12 @@ def finish_run(
     """Close the run and return its row of ``news.runs``."""
     with conn.transaction():
         conn.execute(
-            """UPDATE news.run_log SET finished_at = %s, status = %s, message = %s
-               WHERE run_id = %s""",
-            (finished_at, status, message, run_id),
+            """UPDATE news.run_log
+               SET finished_at = %(at)s, status = %(status)s,
+                   message = CASE WHEN %(message)s::text IS NULL THEN message
+                                  ELSE concat_ws('; ', message, %(message)s::text) END
+               WHERE run_id = %(run)s""",
+            {"at": finished_at, "status": status, "message": message, "run": run_id},
         )
     return run_summary(conn, run_id)
 

@@ -41,6 +41,7 @@ class Article:
     date_source: str | None = None
     extractor: str | None = None
     fetched_at: datetime | None = None
+    direct: bool = True  # met in the publisher's own feed, not through an aggregator
 
     def as_payload(self) -> dict[str, Any]:
         """JSON-ready dict, kept with a rejection so the record can be re-validated."""

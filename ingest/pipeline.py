@@ -14,26 +14,38 @@ same three in one process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
-from ingest import db, fetch, load, parse, validate
+from ingest import db, extract, fetch, load, parse, validate
 from ingest.config import Config, Settings, SourceConfig
 from ingest.dedup import collapse_batch
 from ingest.errors import ExtractError, FetchError, ItemError, ParseError
-from ingest.extract import ExtractJob, Extracted, ExtractorPool
+from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, FeedEntry, Rejection, SourceCounts
-from ingest.resolve import WrapperRule, canonicalize, unwrap, url_aliases, wrappers_from_settings
+from ingest.pool import ProcessPool
+from ingest.resolve import (
+    WrapperRule,
+    canonicalize,
+    is_direct,
+    unwrap,
+    url_aliases,
+    wrappers_from_settings,
+)
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: progress(event, source, n): events "entries" (n found), "item" (one entry done).
 ProgressFn = Callable[[str, str, int], None]
@@ -132,20 +144,21 @@ class _Ingestion:
         self.pending_rejections: list[Rejection] = []
         self.unplaced: list[tuple[str, str]] = []
         self.fetch_stats = fetch.FetchStats()
+        self._db_lock = threading.Lock()
 
     async def run(self, transport: Any = None) -> None:
         self._flush_lock = asyncio.Lock()
         self._inflight = asyncio.Semaphore(self.settings.concurrency * 2)
-        self._warm: asyncio.Task[None] | None = None
-        with ExtractorPool(self.settings.extract_workers) as pool:
-            self.pool = pool
+        # Extraction workers, and one process for Great Expectations (seconds to
+        # import): both start when the first new entry shows up.
+        with ProcessPool(self.settings.extract_workers, extract.warm_up) as pool, \
+                ProcessPool(1, validate.warm_up) as validator:
+            self.pool, self.validator = pool, validator
             async with fetch.Fetcher(self.settings, transport=transport) as fetcher:
                 self.fetcher = fetcher
                 await asyncio.gather(*(self._source(s) for s in self.sources.values()))
                 self.fetch_stats = fetcher.stats
-        if self._warm is not None:
-            await self._warm
-        await self._flush()
+            await self._flush()
         load.record_source_counts(
             self.conn, self.run_id, self.counts.values(), datetime.now(UTC)
         )
@@ -181,6 +194,9 @@ class _Ingestion:
         counts.entries_seen += len(entries)
         self.progress("entries", source.name, len(entries))
         fresh = await self._skip_known(source, entries)
+        if fresh:
+            self.pool.start()
+            self.validator.start()
         await asyncio.gather(*(self._entry(source, e) for e in fresh))
 
     async def _skip_known(self, source: SourceConfig, entries: list[FeedEntry]) -> list[FeedEntry]:
@@ -192,26 +208,25 @@ class _Ingestion:
             pairs = [(entry.link, "feed_link")]
             if target != entry.link:
                 pairs.append((target, "redirect"))
-            try:
+            with contextlib.suppress(ValueError):
                 pairs.append((canonicalize(target), "canonical"))
-            except ValueError:
-                pass
             candidates[entry.link] = pairs
-        known = await asyncio.to_thread(
+        known = await self._db(
             load.known_urls, self.conn, [u for pairs in candidates.values() for u, _ in pairs]
         )
         fresh: list[FeedEntry] = []
-        sightings: list[tuple[int, list[tuple[str, str]]]] = []
+        sightings: list[tuple[int, bool, list[tuple[str, str]]]] = []
         for entry in entries:
             pairs = candidates[entry.link]
             article_id = next((known[u] for u, _ in pairs if u in known), None)
             if article_id is None:
                 fresh.append(entry)
             else:
-                sightings.append((article_id, [p for p in pairs if p[0] not in known]))
+                direct = is_direct(entry.link, unwrap(entry.link, self.wrappers), pairs[-1][0])
+                sightings.append((article_id, direct, [p for p in pairs if p[0] not in known]))
                 self.progress("item", source.name, 1)
         if sightings:
-            await asyncio.to_thread(
+            await self._db(
                 load.touch_known, self.conn, self.run_id, source.name, sightings,
                 datetime.now(UTC),
             )
@@ -246,7 +261,7 @@ class _Ingestion:
                 timezone=source.timezone,
             )
             try:
-                extracted = await self.pool.extract(job)
+                extracted = await self.pool.run(extract.extract_page, job)
             except ExtractError as exc:
                 self._keep_raw(fetched)
                 self._reject(source.name, exc, url=fetched.url)
@@ -260,8 +275,6 @@ class _Ingestion:
                 )
                 return
         counts.articles_extracted += 1
-        if self._warm is None:  # GX takes seconds to import: overlap it with extraction
-            self._warm = asyncio.create_task(asyncio.to_thread(validate.warm_up))
         self.pending_raw.append(
             load.RawPage(
                 extracted.raw_sha256, extracted.raw_gzip, len(fetched.body),
@@ -279,14 +292,23 @@ class _Ingestion:
             batch, self.pending = self.pending, []
             raws, self.pending_raw = self.pending_raw, []
             rejections, self.pending_rejections = self.pending_rejections, []
-            if batch or raws or rejections:
-                await asyncio.to_thread(self._load_batch, batch, raws, rejections)
+            if not (batch or raws or rejections):
+                return
+            distinct, merged = collapse_batch(batch)
+            valid, invalid = (
+                await self.validator.run(validate.validate_records, distinct, self.rules)
+                if distinct else ([], [])
+            )
+            await self._db(self._load_batch, merged, valid, invalid, raws, rejections)
 
     def _load_batch(
-        self, batch: list[Article], raws: list[load.RawPage], rejections: list[Rejection]
+        self,
+        merged: list[tuple[Article, Article]],
+        valid: list[Article],
+        invalid: list[Rejection],
+        raws: list[load.RawPage],
+        rejections: list[Rejection],
     ) -> None:
-        distinct, merged = collapse_batch(batch)
-        valid, invalid = validate.validate_records(distinct, self.rules)
         # A record merged into another shares its fate: valid and already known,
         # or rejected for the same reasons under its own URL.
         rejected_by_url: dict[str, list[Rejection]] = {}
@@ -317,6 +339,15 @@ class _Ingestion:
             invalid.append(rejection)
             self.unplaced.append((source, url))
         load.record_rejections(self.conn, self.run_id, [*rejections, *invalid])
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run warehouse work in a thread; one at a time, as they share a connection."""
+
+        def locked() -> T:
+            with self._db_lock:
+                return fn(*args)
+
+        return await asyncio.to_thread(locked)
 
     def _reject(
         self, source: str, exc: ItemError, *, url: str | None, detail_prefix: str = ""
@@ -373,6 +404,7 @@ def _article(
         date_source=extracted.date_source,
         extractor=extracted.extractor,
         fetched_at=fetched.fetched_at,
+        direct=is_direct(entry.link, target, canonical),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fnmatch
 import posixpath
 import re
@@ -147,10 +148,8 @@ def canonicalize(url: str) -> str:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise ValueError(f"not an absolute http(s) URL: {url!r}")
     host = parts.hostname.lower().rstrip(".")
-    try:
+    with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        pass
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     port = parts.port
@@ -192,3 +191,20 @@ def url_aliases(urls: Iterable[str]) -> list[str]:
             seen[u] = None
     return list(seen)
 
+
+def is_direct(feed_link: str, target: str, canonical: str) -> bool:
+    """Whether a feed's link is the publisher's own: not a wrapper that was
+    unwrapped, and on the same site as the page it leads to."""
+    return target == feed_link and site(feed_link) == site(canonical)
+
+
+def site(url: str) -> str:
+    """The registrable part of a URL's host, roughly: ``www.koreatimes.co.kr`` and
+    ``feed.koreatimes.co.kr`` are both ``koreatimes.co.kr``."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host or host.replace(".", "").isdigit() or ":" in host:
+        return host  # an IP address is its own site
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])  # co.kr, go.kr, com.au, ...
+    return ".".join(labels[-2:])

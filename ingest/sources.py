@@ -12,17 +12,16 @@ from pathlib import Path
 from ingest.config import Config, load_config
 from ingest.errors import ConfigError
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "sources.yml"
+DEFAULT_CONFIG = Path("sources.yml")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The sources file: explicit, else ``$NEWS_INGEST_CONFIG``, else ``sources.yml``
-    at the project root."""
+    """The sources file: explicit, else ``$NEWS_INGEST_CONFIG``, else ``./sources.yml``."""
     chosen = explicit or os.environ.get("NEWS_INGEST_CONFIG") or DEFAULT_CONFIG
     path = Path(chosen)
     if not path.is_file():
         raise ConfigError(
-            f"sources file {path} not found (pass a path or set NEWS_INGEST_CONFIG)"
+            f"sources file {path} not found (pass --config or set NEWS_INGEST_CONFIG)"
         )
     return path
 

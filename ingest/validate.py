@@ -37,7 +37,7 @@ _MOJIBAKE = re.compile(
     "\ufffd"  # replacement character
     "|[ÃÂ][\u0080-\u00bf]"  # UTF-8 read as Latin-1 / cp1252: Ã©, Â
     "|â€[\u0080-\u00bf™œ\u009d¦“”˜]?"  # â€™ â€œ
-    "|[\u00c0-\u00ff]{4,}"  # Korean/CJK bytes read as Latin-1: long runs of accented letters
+    "|[\u0080-\u00ff]{4,}"  # CJK bytes read as Latin-1: runs of Latin-1 supplement characters
 )
 
 

@@ -37,7 +37,8 @@ CREATE TABLE news.articles (
     first_seen_at  timestamptz NOT NULL,
     last_seen_at   timestamptz NOT NULL,
     first_run_id   text NOT NULL,
-    last_run_id    text NOT NULL
+    last_run_id    text NOT NULL,
+    direct         boolean NOT NULL DEFAULT true
 );
 CREATE INDEX articles_published_at ON news.articles (published_at);
 CREATE INDEX articles_first_seen_at ON news.articles (first_seen_at);
@@ -58,7 +59,8 @@ CREATE TRIGGER articles_default_story BEFORE INSERT ON news.articles
 COMMENT ON TABLE news.articles IS 'One row per distinct document: the same canonical URL, any URL already met, or the same normalised text is the same document.';
 COMMENT ON COLUMN news.articles.article_id IS 'Stable surrogate key.';
 COMMENT ON COLUMN news.articles.url IS 'Canonical URL: after unwrapping aggregator links and following redirects; no fragment, no tracking parameters (utm_*, fbclid, ...), query sorted.';
-COMMENT ON COLUMN news.articles.source IS 'Name of the source (sources.yml) that first yielded the document.';
+COMMENT ON COLUMN news.articles.source IS 'Name of the source (sources.yml) that yielded the document: the publisher''s own feed when it was met there, else the first aggregator that linked it.';
+COMMENT ON COLUMN news.articles.direct IS 'True when source is the publisher''s own feed; false when the document was only met through an aggregator (e.g. Bing News).';
 COMMENT ON COLUMN news.articles.title IS 'Headline.';
 COMMENT ON COLUMN news.articles.author IS 'Byline as published; NULL when none was found.';
 COMMENT ON COLUMN news.articles.published_at IS 'Publication time; NULL when unknown. Dates without a time are midnight in the source''s time zone.';

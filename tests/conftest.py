@@ -8,6 +8,7 @@ started by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -111,7 +112,7 @@ class LoopbackServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 outer.requests.append(("GET", self.path, dict(self.headers.items())))
                 path = self.path.split("?", 1)[0]
                 handler = outer.routes.get(self.path) or outer.routes.get(path)
@@ -120,10 +121,8 @@ class LoopbackServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     handler(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

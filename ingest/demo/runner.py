@@ -54,7 +54,7 @@ def airflow_env(home: Path, dsn: str, config: Path) -> dict[str, str]:
     conn = {
         "conn_type": "postgres",
         "host": info.get("host"),
-        "port": int(info["port"]) if info.get("port") else None,
+        "port": int(str(info["port"])) if info.get("port") else None,
         "login": info.get("user"),
         "password": info.get("password") or None,
         "schema": info.get("dbname"),

@@ -98,7 +98,9 @@ def render_article(base: str, article: dict[str, Any]) -> str:
             f"<figcaption>{_esc(caption)}</figcaption></figure>"
         )
     author = article.get("author")
-    byline = f'<p class="byline">By <span class="author">{_esc(author)}</span></p>' if author else ""
+    byline = (
+        f'<p class="byline">By <span class="author">{_esc(author)}</span></p>' if author else ""
+    )
     if article["site"] == "careview":
         # The re-poster glues its date to the first paragraph and ends with hashtags.
         body = (
@@ -142,7 +144,8 @@ _NAV = {
     "herald": """
 <nav><ul><li><a href="/herald/">Back To Top</a></li><li><a href="/herald/national">National</a></li>
 <li><a href="/herald/business">Business</a></li><li><a href="/herald/sub">subscribe</a></li>
-<li><a href="/herald/kids">소아쌤</a></li><li><a href="/herald/club">leadersclub</a></li></ul></nav>""",
+<li><a href="/herald/kids">소아쌤</a></li>
+<li><a href="/herald/club">leadersclub</a></li></ul></nav>""",
     "koreadaily": """
 <nav><a href="/koreadaily/">Home</a> | <a href="/koreadaily/biz">Business</a> |
 <a href="/koreadaily/subscribe">subscribe</a></nav>""",
@@ -166,8 +169,10 @@ def _rfc822(value: str) -> str:
 
 def rss_koreadaily(base: str) -> str:
     items = []
-    for a in _articles("koreadaily"):
+    for n, a in enumerate(_articles("koreadaily")):
         link = base + article_path(a) + "?utm_source=rss&utm_medium=feed"
+        if n == 2:  # an old-style link that the site redirects (301) to the current URL
+            link = f"{base}/koreadaily/article/{1001 + n}"
         items.append(
             f"<item><title>{_esc(a['title'])}</title><link>{_esc(link)}</link>"
             f"<guid isPermaLink=\"false\">kdp-{_esc(a['slug'])}</guid>"
@@ -214,7 +219,8 @@ def atom_herald(base: str) -> str:
     for a in _articles("herald"):
         link = base + article_path(a)
         entries.append(
-            f"<entry><title>{_esc(a['title'])}</title><link rel=\"alternate\" href=\"{_esc(link)}\"/>"
+            f"<entry><title>{_esc(a['title'])}</title>"
+            f'<link rel="alternate" href="{_esc(link)}"/>'
             f"<id>tag:herald.demo,2026:{_esc(a['slug'])}</id>"
             f"<updated>{_esc(a['published'])}</updated><published>{_esc(a['published'])}</published>"
             f"<author><name>{_esc(a.get('author', ''))}</name></author>"
@@ -327,6 +333,11 @@ def route(base: str, path: str, query: dict[str, list[str]]) -> Reply:
         return Reply(200, rss_bing(base, q).encode(), "text/xml; charset=utf-8")
     if path == "/news/apiclick.aspx" and query.get("url"):
         return Reply(302, b"", headers={"Location": query["url"][0]})
+    if path.startswith("/koreadaily/article/"):
+        old = _articles("koreadaily")
+        index = int(path.rsplit("/", 1)[1]) - 1001 if path.rsplit("/", 1)[1].isdigit() else -1
+        if 0 <= index < len(old):
+            return Reply(301, b"", headers={"Location": base + article_path(old[index])})
     if path == "/files/annual-report.pdf":
         return Reply(200, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n", "application/pdf")
     if path == "/robots.txt":
@@ -345,9 +356,10 @@ def route(base: str, path: str, query: dict[str, list[str]]) -> Reply:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "demo-news-site/1.0"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        base = f"http://{self.server.server_address[0]}:{self.server.server_address[1]}"
+        address: Any = self.server.server_address
+        base = f"http://{address[0]}:{address[1]}"
         reply = route(base, parts.path, parse_qs(parts.query, keep_blank_values=True))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -372,7 +384,7 @@ class DemoSite:
     @property
     def base(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> DemoSite:
         self._thread.start()
@@ -389,6 +401,12 @@ def sources_yaml(base: str) -> str:
 settings:
   allow_private_hosts: ["127.0.0.1"]
   contact_url: https://github.com/news-ingest/news-ingest
+  # The demo aggregator's click trackers have Bing's shape on the demo host:
+  # unwrapped from their url= parameter without a request, as bing.com's are.
+  redirect_wrappers:
+    - hosts: ["127.0.0.1"]
+      path: /news/apiclick.aspx
+      param: url
 sources:
   - name: korea-daily-post
     url: {base}/koreadaily/rss.xml

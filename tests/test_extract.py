@@ -1,0 +1,79 @@
+"""Extraction: decoding, text and metadata from real HTML (the demo site's pages)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ingest.demo.site import content, render_article
+from ingest.errors import ExtractError
+from ingest.extract import ExtractJob, decode_html, extract_page
+
+
+def _demo(site: str, slug: str) -> dict:
+    return next(a for a in content()["articles"] if a["site"] == site and a["slug"] == slug)
+
+
+@pytest.mark.parametrize(
+    ("body", "declared", "expected", "codec"),
+    [
+        ("Grüße aus Köln".encode(), None, "Grüße aus Köln", "utf-8"),
+        ("Grüße aus Köln".encode("latin-1"), "iso-8859-1", "Grüße aus Köln", "cp1252"),
+        # header says Latin-1, bytes are UTF-8: the bytes win
+        ("Grüße aus Köln".encode(), "iso-8859-1", "Grüße aus Köln", "utf-8"),
+        # no header, meta says euc-kr
+        ('<meta charset="euc-kr"><p>한국 경제 협력</p>'.encode("euc-kr"), None,
+         '<meta charset="euc-kr"><p>한국 경제 협력</p>', "cp949"),
+        # header lies (utf-8), meta tells the truth
+        ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"><p>café</p>'
+         .encode("cp1252"), "utf-8",
+         '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"><p>café</p>',
+         "cp1252"),
+        ("\ufeffhello".encode("utf-8"), "latin-1", "hello", "utf-8"),
+    ],
+)
+def test_decode_html(body: bytes, declared: str | None, expected: str, codec: str) -> None:
+    text, used = decode_html(body, declared)
+    assert text == expected
+    assert used == codec
+
+
+def test_decode_without_any_declaration_uses_detection() -> None:
+    korean = ("<html><body><p>" + "한국과 리투아니아 기업인들이 첨단 산업 협력을 다짐했다. " * 20
+              + "</p></body></html>").encode("euc-kr")
+    text, _ = decode_html(korean, None)
+    assert "리투아니아" in text
+
+
+def test_extract_a_demo_article() -> None:
+    article = _demo("koreadaily", "2026/11/korea-lithuania-business-dialogue")
+    html = render_article("http://127.0.0.1:1", article)
+    job = ExtractJob(source="s", url="http://127.0.0.1:1/a.html", body=html.encode(),
+                     timezone="Asia/Seoul")
+    out = extract_page(job)
+    assert out.title == article["title"]
+    assert out.author == article["author"]
+    assert out.language == "en"
+    assert "picosecond lasers" in out.text
+    assert "subscribe" not in out.text
+    assert out.word_count > 150
+    assert out.published_at is not None
+    # the page's day, at midnight in the source's zone
+    assert out.published_at.isoformat() == "2026-11-20T00:00:00+09:00"
+    assert out.date_source == "page"
+    assert len(out.content_hash) == 64
+
+
+def test_feed_date_wins_over_page_day() -> None:
+    article = _demo("herald", "1021")
+    when = datetime(2026, 11, 19, 1, 0, tzinfo=UTC)
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/h", feed_published_at=when,
+                                  body=render_article("http://127.0.0.1:1", article).encode()))
+    assert out.published_at == when and out.date_source == "feed"
+
+
+def test_empty_page_is_an_extract_error() -> None:
+    with pytest.raises(ExtractError) as err:
+        extract_page(ExtractJob(source="s", url="http://x/", body=b"<html><body></body></html>"))
+    assert err.value.reason == "no_content"

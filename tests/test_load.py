@@ -1,0 +1,125 @@
+"""Loading into a real PostgreSQL: idempotent, exact duplicates collapsed, URLs mapped."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from ingest import load
+from ingest.dedup import content_hash, word_count
+from ingest.models import Article, Rejection
+
+SEEN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def art(n: int, *, url: str | None = None, text: str | None = None, source: str = "s",
+        extra_urls: list[tuple[str, str]] | None = None) -> Article:
+    body = text or f"Body of article number {n}. " * 20
+    canonical = url or f"https://ex.org/{n}"
+    return Article(
+        source=source, url=canonical,
+        urls=[(f"https://agg.example/r?u={n}", "feed_link"), (canonical, "canonical"),
+              *(extra_urls or [])],
+        title=f"T{n}", author="A", published_at=SEEN, language="en", site_name="Ex",
+        text=body, word_count=word_count(body), content_hash=content_hash(body), fetched_at=SEEN,
+    )
+
+
+def counts(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    a = conn.execute("SELECT count(*) FROM news.articles").fetchone()
+    u = conn.execute("SELECT count(*) FROM news.article_urls").fetchone()
+    return (a[0] if a else 0, u[0] if u else 0)
+
+
+def test_load_twice_gives_the_same_rows(conn: psycopg.Connection[Any]) -> None:
+    batch = [art(1), art(2), art(3)]
+    first = load.load_articles(conn, "r1", batch)
+    assert (first.new, first.seen_before) == (3, 0)
+    before = conn.execute("SELECT * FROM news.articles ORDER BY article_id").fetchall()
+    second = load.load_articles(conn, "r1", [art(1), art(2), art(3)])
+    assert (second.new, second.seen_before) == (0, 3)
+    after = conn.execute("SELECT * FROM news.articles ORDER BY article_id").fetchall()
+    assert before == after
+    assert counts(conn) == (3, 6)
+    row = conn.execute("SELECT story_id = article_id, first_run_id FROM news.articles LIMIT 1")
+    assert row.fetchone() == (True, "r1")
+
+
+def test_same_text_under_another_url_is_the_same_article(conn: psycopg.Connection[Any]) -> None:
+    load.load_articles(conn, "r1", [art(1)])
+    copy = art(1, url="https://mirror.example/copy", source="mirror")
+    result = load.load_articles(conn, "r2", [copy])
+    assert (result.new, result.seen_before) == (0, 1)
+    assert counts(conn) == (1, 3)  # its canonical URL is new; the feed link was known
+    ids = conn.execute("SELECT DISTINCT article_id FROM news.article_urls").fetchall()
+    assert len(ids) == 1
+
+
+def test_an_alias_url_matches_even_with_new_text(conn: psycopg.Connection[Any]) -> None:
+    load.load_articles(conn, "r1", [art(1)])
+    # The same feed link, the page now reads differently: still the same document.
+    changed = art(1, text="Completely rewritten body. " * 30)
+    result = load.load_articles(conn, "r2", [changed])
+    assert result.seen_before == 1
+    assert counts(conn)[0] == 1
+    last = conn.execute("SELECT last_run_id FROM news.articles").fetchone()
+    assert last == ("r2",)
+
+
+def test_raw_pages_are_content_addressed(conn: psycopg.Connection[Any]) -> None:
+    raw = load.RawPage("ab" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
+    load.load_articles(conn, "r1", [], [raw, raw])
+    load.load_articles(conn, "r2", [], [raw])
+    assert conn.execute("SELECT count(*) FROM news.raw_pages").fetchone() == (1,)
+
+
+def test_rejections_upsert_per_run(conn: psycopg.Connection[Any]) -> None:
+    rows = [Rejection("s", "fetch", "http_404", "HTTP 404", "https://ex.org/x"),
+            Rejection("s", "parse", "not_a_feed", "html page", None)]
+    load.record_rejections(conn, "r1", rows)
+    load.record_rejections(conn, "r1", rows)
+    assert conn.execute("SELECT count(*) FROM news.rejections").fetchone() == (2,)
+    load.record_rejections(conn, "r2", rows)
+    assert conn.execute("SELECT count(*) FROM news.rejections").fetchone() == (4,)
+
+
+def test_run_bookkeeping(conn: psycopg.Connection[Any]) -> None:
+    from ingest.models import SourceCounts
+
+    load.start_run(conn, "r1", "cli", SEEN)
+    load.record_source_counts(conn, "r1", [SourceCounts("a", entries_seen=3, articles_new=2),
+                                           SourceCounts("b", entries_seen=1, rejections=1)], SEEN)
+    load.record_source_counts(conn, "r1", [SourceCounts("a", entries_seen=3, articles_new=2)], SEEN)
+    summary = load.finish_run(conn, "r1", SEEN)
+    assert summary["status"] == "success"
+    assert (summary["sources"], summary["entries_seen"], summary["articles_new"],
+            summary["rejections"]) == (2, 4, 2, 1)
+
+
+def _load_in_process(dsn: str, run_id: str, start: int, barrier: Any) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        barrier.wait()
+        for i in range(start, start + 40):
+            # Overlapping ranges: each process meets half of the other's documents.
+            load.load_articles(conn, run_id, [art(i), art(i + 1)])
+
+
+def test_two_concurrent_loaders_never_duplicate(dsn: str, conn: psycopg.Connection[Any]) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_load_in_process, args=(dsn, f"r{k}", k * 20, barrier))
+             for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    n, _ = counts(conn)
+    assert n == 61  # articles 0..60, each exactly once
+    dupes = conn.execute(
+        "SELECT count(*) FROM (SELECT url FROM news.article_urls GROUP BY url, kind "
+        "HAVING count(DISTINCT article_id) > 1) d").fetchone()
+    assert dupes == (0,)

@@ -1,0 +1,95 @@
+"""Validation with the Great Expectations suite: bad rows rejected with reasons, good rows kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ingest.dedup import content_hash, word_count
+from ingest.models import Article
+from ingest.validate import SourceRules, mojibake_ratio, validate_records
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+BODY = " ".join(f"Korea and Lithuania agreed on cooperation number {i}." for i in range(30))
+
+
+def art(n: int, **changes: object) -> Article:
+    text = f"{BODY} Article {n}."
+    base = Article(
+        source="news", url=f"https://ex.org/{n}", urls=[], title=f"Title {n}", author=None,
+        published_at=NOW - timedelta(days=1), language="en", site_name=None, text=text,
+        word_count=word_count(text), content_hash=content_hash(text),
+    )
+    article = replace(base, **changes)  # type: ignore[arg-type]
+    if "text" in changes:
+        article.word_count = word_count(article.text)
+        article.content_hash = content_hash(article.text)
+    return article
+
+
+RULES = {"news": SourceRules(min_words=80, languages=("en",)), "wire": SourceRules(min_words=20)}
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (art(1, title=None), "title_missing"),
+        (art(2, title=""), "title_length"),
+        (art(3, title="x" * 401), "title_length"),
+        (art(4, url="ftp://ex.org/4"), "url_not_http"),
+        (art(5, text="Too short to be an article."), "too_short"),
+        (art(6, published_at=datetime(1985, 1, 1, tzinfo=UTC)), "published_out_of_range"),
+        (art(7, published_at=NOW + timedelta(days=3)), "published_out_of_range"),
+        (art(8, language="de"), "language_unexpected"),
+        (art(9, text="Please enable JavaScript to view this page. " + BODY), "stub_page"),
+        (art(10, text="We use cookies to improve your experience. " + BODY), "stub_page"),
+        (art(11, text=BODY.replace("a", "Ã©")), "mojibake"),
+        (art(12, text="Page not found. " + BODY), "stub_page"),
+    ],
+)
+def test_each_kind_of_bad_row(bad: Article, reason: str) -> None:
+    good = [art(100), art(101)]
+    valid, rejected = validate_records([good[0], bad, good[1]], RULES, now=NOW)
+    assert valid == good
+    assert [r.reason for r in rejected] == [reason]
+    rejection = rejected[0]
+    assert rejection.stage == "validate"
+    assert rejection.url == bad.url
+    assert rejection.payload is not None and rejection.payload["url"] == bad.url
+    assert rejection.detail  # names the expectation and the offending value
+
+
+def test_several_reasons_for_one_row_and_null_date_is_fine() -> None:
+    bad = art(1, title=None, language="ko", text="short")
+    ok = art(2, published_at=None)
+    valid, rejected = validate_records([bad, ok], RULES, now=NOW)
+    assert valid == [ok]
+    assert {r.reason for r in rejected} == {"title_missing", "too_short", "language_unexpected"}
+
+
+def test_thresholds_are_per_source() -> None:
+    short = "A wire item with about twenty five words " * 3
+    wire = art(1, source="wire", text=short + "one")
+    news = art(2, source="news", text=short + "two")
+    valid, rejected = validate_records([wire, news], RULES, now=NOW)
+    assert valid == [wire]
+    assert [(r.url, r.reason) for r in rejected] == [(news.url, "too_short")]
+
+
+def test_duplicates_in_a_batch_are_flagged() -> None:
+    a, b = art(1), art(1, url="https://ex.org/other")
+    _, rejected = validate_records([a, b], RULES, now=NOW)
+    assert {r.reason for r in rejected} == {"duplicate_text"}
+
+
+def test_mojibake_ratio() -> None:
+    assert mojibake_ratio("Grüße aus Köln, façade, naïve") == 0
+    assert mojibake_ratio("GrÃ¼ÃŸe aus KÃ¶ln") > 0.1
+    assert mojibake_ratio("ÇÑ±¹°ú ¸®Åõ¾Æ´Ï¾Æ") > 0.5  # Korean read as Latin-1
+    assert mojibake_ratio("x\ufffdy") > 0
+
+
+def test_empty_batch() -> None:
+    assert validate_records([], RULES) == ([], [])
