@@ -76,6 +76,20 @@ class Settings(BaseModel):
     total_timeout: float = Field(default=60.0, gt=0, description="whole request, body included")
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_redirects: int = Field(default=10, ge=0, le=30)
+    per_host_concurrency: int = Field(
+        default=2, ge=1, le=64, description="requests at once per host"
+    )
+    per_host_delay: float = Field(
+        default=0.5, ge=0, le=60, description="seconds between request starts to one host"
+    )
+    obey_robots: bool = Field(default=True, description="obey robots.txt for article pages")
+    only_hosts: list[str] | None = Field(
+        default=None, description="if set, fetch nothing but these hosts (tests, sandboxes)"
+    )
+    failure_backoff: float = Field(
+        default=600, ge=0, description="seconds a feed waits after its 2nd failure in a row; "
+        "doubles with each further failure, at most a day"
+    )
     max_items_per_feed: int = Field(default=200, ge=1)
     extract_workers: int | None = Field(
         default=None, ge=1, description="extraction processes; default: one per core"
@@ -98,6 +112,9 @@ class SourceConfig(BaseModel):
     language: list[str] | None = Field(default=None, description="expected languages (ISO 639-1)")
     max_items: int | None = Field(default=None, ge=1)
     min_words: int | None = Field(default=None, ge=0)
+    per_host_concurrency: int | None = Field(default=None, ge=1, le=64)
+    per_host_delay: float | None = Field(default=None, ge=0, le=60)
+    obey_robots: bool | None = None
 
     @field_validator("name")
     @classmethod

@@ -27,10 +27,10 @@ import ipaddress
 import random
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -39,6 +39,7 @@ import httpx
 from ingest import __version__
 from ingest.config import Settings
 from ingest.errors import FetchError, PermanentFetchError, TransientFetchError
+from ingest.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsStore
 
 PRODUCT = f"news-ingest/{__version__}"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -48,6 +49,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
+MAX_CRAWL_DELAY = 30.0  # seconds; a larger Crawl-delay is capped
 
 
 def user_agent(contact_url: str | None) -> str:
@@ -212,14 +214,41 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """Politeness towards one host: requests at once, and seconds between starts."""
+
+    concurrency: int = 2
+    delay: float = 0.5
+
+
+class _Host:
+    def __init__(self, concurrency: int) -> None:
+        self.slots = asyncio.Semaphore(concurrency)
+        self.lock = asyncio.Lock()
+        self.next_start = 0.0
+
+
+class _Exchange(NamedTuple):
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    location: str | None
+
+
 class Fetcher:
-    """The one way news-ingest talks HTTP. Use as an async context manager."""
+    """The one way news-ingest talks HTTP. Use as an async context manager.
+
+    ``robots`` (a :class:`~ingest.robots.RobotsStore`) persists robots.txt
+    between passes; without it they are cached for the pass only.
+    """
 
     def __init__(
         self,
         settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        robots: RobotsStore | None = None,
         max_attempts: int = 3,
         backoff: float = 0.5,
         max_retry_wait: float = 30.0,
@@ -246,6 +275,10 @@ class Fetcher:
             trust_env=False,
         )
         self._slots = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._only = {h.lower() for h in settings.only_hosts} if settings.only_hosts else None
+        self.robots = RobotsCache(self._fetch_robots, robots)
+        self.default_policy = HostPolicy(settings.per_host_concurrency, settings.per_host_delay)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -253,14 +286,35 @@ class Fetcher:
     async def __aexit__(self, *exc: object) -> None:
         await self._client.aclose()
 
-    async def get(self, url: str, *, accept: str, headers: dict[str, str] | None = None) -> Fetched:
-        """GET with retries on transient failures; raises FetchError otherwise."""
+    async def get(
+        self,
+        url: str,
+        *,
+        accept: str,
+        headers: dict[str, str] | None = None,
+        policy: HostPolicy | None = None,
+        obey_robots: bool = False,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        """GET with retries on transient failures; raises FetchError otherwise.
+
+        With ``etag``/``last_modified`` the request is conditional and a 304 comes
+        back as a :class:`Fetched` with ``status == 304`` and no body.
+        """
+        request_headers = {"Accept": accept, **(headers or {})}
+        if etag:
+            request_headers["If-None-Match"] = etag
+        if last_modified:
+            request_headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.settings.total_timeout * self.max_attempts
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._get_once(url, accept=accept, headers=headers)
+                return await self._get_once(
+                    url, request_headers, policy or self.default_policy, obey_robots
+                )
             except TransientFetchError as exc:
                 wait = exc.retry_after if isinstance(exc, _RetryLater) else None
                 if wait is None:
@@ -275,75 +329,134 @@ class Fetcher:
                 await asyncio.sleep(wait)
 
     async def _get_once(
-        self, url: str, *, accept: str, headers: dict[str, str] | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        policy: HostPolicy,
+        obey_robots: bool,
+        raise_status: bool = True,
+        max_bytes: int | None = None,
     ) -> Fetched:
         hops: list[str] = []
         started = time.monotonic()
         current = url
-        async with self._slots:
-            try:
-                async with asyncio.timeout(self.settings.total_timeout):
-                    while True:
-                        _check_scheme(current)
-                        if current in hops:
-                            raise PermanentFetchError(
-                                "redirect_loop", " -> ".join([*hops, current])
-                            )
-                        hops.append(current)
-                        if len(hops) > self.settings.max_redirects + 1:
-                            raise PermanentFetchError(
-                                "too_many_redirects", f"more than {self.settings.max_redirects}"
-                            )
-                        request_headers = {"Accept": accept, **(headers or {})}
-                        async with self._client.stream(
-                            "GET", current, headers=request_headers
-                        ) as response:
-                            self.stats.requests += 1
-                            status = response.status_code
-                            self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-                            if status in _REDIRECTS and "location" in response.headers:
-                                current = urljoin(current, response.headers["location"].strip())
-                                continue
-                            _raise_for_status(response)
-                            body = await self._read_limited(response)
-                            return Fetched(
-                                url=current,
-                                hops=hops,
-                                status=status,
-                                headers=response.headers,
-                                body=body,
-                                fetched_at=datetime.now(UTC),
-                                elapsed=time.monotonic() - started,
-                            )
-            except TimeoutError:
-                raise TransientFetchError(
-                    "timeout", f"no complete response within {self.settings.total_timeout:g} s"
-                ) from None
-            except httpx.TimeoutException as exc:
-                raise TransientFetchError("timeout", f"{type(exc).__name__} {current}") from None
-            except httpx.ConnectError as exc:
-                raise TransientFetchError("connect_error", f"{current}: {exc}") from None
-            except httpx.DecodingError as exc:
-                raise PermanentFetchError("bad_content_encoding", str(exc)) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                raise TransientFetchError("protocol_error", f"{current}: {exc}") from None
-            except httpx.InvalidURL as exc:
-                raise PermanentFetchError("bad_url", f"{current}: {exc}") from None
+        while True:
+            self._check_target(current)
+            if current in hops:
+                raise PermanentFetchError("redirect_loop", " -> ".join([*hops, current]))
+            hops.append(current)
+            if len(hops) > self.settings.max_redirects + 1:
+                raise PermanentFetchError(
+                    "too_many_redirects", f"more than {self.settings.max_redirects}"
+                )
+            delay = policy.delay
+            if obey_robots:
+                rules = await self.robots.rules(current)
+                if not rules.allowed(current):
+                    raise PermanentFetchError("robots", f"robots.txt disallows {current}")
+                crawl_delay = rules.crawl_delay()
+                if crawl_delay:
+                    delay = max(delay, min(crawl_delay, MAX_CRAWL_DELAY))
+            async with self._host_turn(current, policy.concurrency, delay), self._slots:
+                exchange = await self._exchange(current, headers, raise_status, max_bytes)
+            if exchange.location is not None:
+                current = urljoin(current, exchange.location)
+                continue
+            return Fetched(
+                url=current,
+                hops=hops,
+                status=exchange.status,
+                headers=exchange.headers,
+                body=exchange.body,
+                fetched_at=datetime.now(UTC),
+                elapsed=time.monotonic() - started,
+            )
 
-    async def _read_limited(self, response: httpx.Response) -> bytes:
-        limit = self.settings.max_body_bytes
+    def _check_target(self, url: str) -> None:
+        _check_scheme(url)
+        if self._only is not None:
+            host = (urlsplit(url).hostname or "").lower()
+            if host not in self._only:
+                raise PermanentFetchError("host_not_allowed", f"{host} is not in only_hosts")
+
+    @contextlib.asynccontextmanager
+    async def _host_turn(self, url: str, concurrency: int, delay: float) -> AsyncIterator[None]:
+        """Wait for a free slot of this host and for its minimum delay between requests."""
+        name = (urlsplit(url).hostname or "").lower()
+        host = self._hosts.get(name)
+        if host is None:
+            host = self._hosts[name] = _Host(concurrency)
+        async with host.slots:
+            if delay > 0:
+                async with host.lock:
+                    wait = host.next_start - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    host.next_start = time.monotonic() + delay
+            yield
+
+    async def _exchange(
+        self, url: str, headers: dict[str, str], raise_status: bool, max_bytes: int | None
+    ) -> _Exchange:
+        """One request and its response, under the total timeout; errors mapped."""
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                async with self._client.stream("GET", url, headers=headers) as response:
+                    self.stats.requests += 1
+                    status = response.status_code
+                    self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+                    location = response.headers.get("location")
+                    if status in _REDIRECTS and location:
+                        return _Exchange(status, response.headers, b"", location.strip())
+                    if status == 304 and _is_conditional(headers):
+                        return _Exchange(status, response.headers, b"", None)
+                    if raise_status:
+                        _raise_for_status(response)
+                    body = await self._read_limited(response, max_bytes)
+                    return _Exchange(status, response.headers, body, None)
+        except TimeoutError:
+            raise TransientFetchError(
+                "timeout", f"no complete response within {self.settings.total_timeout:g} s"
+            ) from None
+        except httpx.TimeoutException as exc:
+            raise TransientFetchError("timeout", f"{type(exc).__name__} {url}") from None
+        except httpx.ConnectError as exc:
+            raise TransientFetchError("connect_error", f"{url}: {exc}") from None
+        except httpx.DecodingError as exc:
+            raise PermanentFetchError("bad_content_encoding", str(exc)) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise TransientFetchError("protocol_error", f"{url}: {exc}") from None
+        except httpx.InvalidURL as exc:
+            raise PermanentFetchError("bad_url", f"{url}: {exc}") from None
+
+    async def _fetch_robots(self, url: str) -> tuple[int, bytes, dict[str, str]]:
+        fetched = await self._get_once(
+            url, {"Accept": "text/plain, */*;q=0.5"}, self.default_policy, obey_robots=False,
+            raise_status=False, max_bytes=ROBOTS_MAX_BYTES,
+        )
+        return fetched.status, fetched.body, dict(fetched.headers)
+
+    async def _read_limited(self, response: httpx.Response, max_bytes: int | None) -> bytes:
+        limit = max_bytes or self.settings.max_body_bytes
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if max_bytes is None and declared.isdigit() and int(declared) > limit:
             raise PermanentFetchError("too_large", f"Content-Length {declared} > {limit} bytes")
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
+                if max_bytes is not None:  # a prefix is all we want (robots.txt)
+                    chunks.append(chunk)
+                    break
                 raise PermanentFetchError("too_large", f"body exceeds {limit} bytes")
             chunks.append(chunk)
         self.stats.bytes += response.num_bytes_downloaded
         return b"".join(chunks)
+
+
+def _is_conditional(headers: dict[str, str]) -> bool:
+    return "If-None-Match" in headers or "If-Modified-Since" in headers
 
 
 class _RetryLater(TransientFetchError):
@@ -388,6 +501,7 @@ __all__ = [
     "FetchError",
     "Fetched",
     "Fetcher",
+    "HostPolicy",
     "require_html",
     "user_agent",
 ]

@@ -22,7 +22,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.models import Article, Rejection, SourceCounts
+from ingest.models import Article, FeedState, Rejection, SourceCounts
+from ingest.robots import RobotsEntry
 
 LOAD_LOCK = 0x6C6F6164  # 'load'
 
@@ -166,6 +167,55 @@ def load_articles(
             result.seen_before += n
     result.urls_added = max(added, 0)
     return result
+
+
+_FEED_COLUMNS = (
+    "source", "feed_url", "etag", "last_modified", "last_status", "last_fetch_at",
+    "last_success_at", "last_new_item_at", "consecutive_failures", "next_fetch_at",
+    "last_error", "entries_last",
+)
+
+
+def feed_states(conn: psycopg.Connection[Any], sources: Iterable[str]) -> dict[str, FeedState]:
+    rows = conn.execute(
+        f"SELECT {', '.join(_FEED_COLUMNS)} FROM news.feed_state WHERE source = ANY(%s)",
+        (list(sources),),
+    ).fetchall()
+    return {row[0]: FeedState(*row) for row in rows}
+
+
+def save_feed_states(conn: psycopg.Connection[Any], states: Iterable[FeedState]) -> None:
+    rows = [tuple(getattr(state, c) for c in _FEED_COLUMNS) for state in states]
+    if not rows:
+        return
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FEED_COLUMNS[1:])
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO news.feed_state ({', '.join(_FEED_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_FEED_COLUMNS))}) "
+            f"ON CONFLICT (source) DO UPDATE SET {updates}",
+            rows,
+        )
+
+
+def robots_get(conn: psycopg.Connection[Any], origin: str) -> RobotsEntry | None:
+    row = conn.execute(
+        "SELECT origin, status, body, fetched_at, expires_at FROM news.robots WHERE origin = %s",
+        (origin,),
+    ).fetchone()
+    return RobotsEntry(*row) if row else None
+
+
+def robots_put(conn: psycopg.Connection[Any], entry: RobotsEntry) -> None:
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO news.robots (origin, status, body, fetched_at, expires_at)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (origin) DO UPDATE SET status = EXCLUDED.status,
+                   body = EXCLUDED.body, fetched_at = EXCLUDED.fetched_at,
+                   expires_at = EXCLUDED.expires_at""",
+            (entry.origin, entry.status, entry.body, entry.fetched_at, entry.expires_at),
+        )
 
 
 def known_urls(conn: psycopg.Connection[Any], urls: Iterable[str]) -> dict[str, int]:

@@ -65,6 +65,24 @@ class Rejection:
 
 
 @dataclass(slots=True)
+class FeedState:
+    """What we remember about a source's feed between passes (``news.feed_state``)."""
+
+    source: str
+    feed_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: str | None = None
+    last_fetch_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_fetch_at: datetime | None = None
+    last_error: str | None = None
+    entries_last: int | None = None
+
+
+@dataclass(slots=True)
 class SourceCounts:
     """What one pass did for one source, stage by stage."""
 
@@ -77,6 +95,7 @@ class SourceCounts:
     articles_new: int = 0
     articles_seen_before: int = 0
     rejections: int = 0
+    feed_status: str | None = None  # ok, not_modified, backoff, or a rejection reason
     reasons: dict[str, int] = field(default_factory=dict)
 
     def reject(self, reason: str, n: int = 1) -> None:

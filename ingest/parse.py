@@ -68,7 +68,8 @@ def parse_feed(
     problems: list[str] = []
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        benign = type(exc).__name__ in ("CharacterEncodingOverride",)
+        # A wrong or missing Content-Type says nothing about the feed itself.
+        benign = type(exc).__name__ in ("CharacterEncodingOverride", "NonXMLContentType")
         if not benign:
             problems.append(f"{type(exc).__name__}: {exc}"[:500])
     if not version and not raw_entries:

@@ -22,7 +22,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
@@ -30,9 +30,9 @@ import psycopg
 from ingest import db, extract, fetch, load, parse, validate
 from ingest.config import Config, Settings, SourceConfig
 from ingest.dedup import collapse_batch
-from ingest.errors import ExtractError, FetchError, ItemError, ParseError
+from ingest.errors import ExtractError, FetchError, ItemError, ParseError, TransientFetchError
 from ingest.extract import Extracted, ExtractJob
-from ingest.models import Article, FeedEntry, Rejection, SourceCounts
+from ingest.models import Article, FeedEntry, FeedState, Rejection, SourceCounts
 from ingest.pool import ProcessPool
 from ingest.resolve import (
     WrapperRule,
@@ -42,6 +42,7 @@ from ingest.resolve import (
     url_aliases,
     wrappers_from_settings,
 )
+from ingest.robots import RobotsEntry
 
 log = logging.getLogger(__name__)
 
@@ -145,20 +146,32 @@ class _Ingestion:
         self.unplaced: list[tuple[str, str]] = []
         self.fetch_stats = fetch.FetchStats()
         self._db_lock = threading.Lock()
+        self.feed_state: dict[str, FeedState] = {}
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.transient_failures: set[str] = set()
 
     async def run(self, transport: Any = None) -> None:
         self._flush_lock = asyncio.Lock()
         self._inflight = asyncio.Semaphore(self.settings.concurrency * 2)
         # Extraction workers, and one process for Great Expectations (seconds to
         # import): both start when the first new entry shows up.
+        self.feed_state = await self._db(load.feed_states, self.conn, list(self.sources))
         with ProcessPool(self.settings.extract_workers, extract.warm_up) as pool, \
                 ProcessPool(1, validate.warm_up) as validator:
             self.pool, self.validator = pool, validator
-            async with fetch.Fetcher(self.settings, transport=transport) as fetcher:
+            async with fetch.Fetcher(
+                self.settings, transport=transport, robots=_WarehouseRobots(self)
+            ) as fetcher:
                 self.fetcher = fetcher
                 await asyncio.gather(*(self._source(s) for s in self.sources.values()))
                 self.fetch_stats = fetcher.stats
             await self._flush()
+        # Only now, with every entry loaded or rejected, may a feed answer 304 next time:
+        # and not if some entries failed for reasons that may pass (timeouts, 5xx).
+        for name, (etag, modified) in self.validators.items():
+            if name not in self.transient_failures:
+                self.feed_state[name].etag, self.feed_state[name].last_modified = etag, modified
+        await self._db(load.save_feed_states, self.conn, list(self.feed_state.values()))
         load.record_source_counts(
             self.conn, self.run_id, self.counts.values(), datetime.now(UTC)
         )
@@ -167,8 +180,31 @@ class _Ingestion:
 
     async def _source(self, source: SourceConfig) -> None:
         counts = self.counts[source.name]
+        now = datetime.now(UTC)
+        state = self.feed_state.get(source.name)
+        if state is None or state.feed_url != source.url:  # new source, or its URL changed
+            state = self.feed_state[source.name] = FeedState(source.name, source.url)
+        if state.next_fetch_at is not None and state.next_fetch_at > now:
+            # Failing feeds are polled less often, and say so instead of going quiet.
+            counts.feed_status = "backoff"
+            self._reject(source.name, FetchError(
+                "backoff",
+                f"feed {source.url} skipped until {state.next_fetch_at:%Y-%m-%d %H:%M} UTC after "
+                f"{state.consecutive_failures} failures in a row (last: {state.last_status})",
+            ), url=None)
+            self.progress("entries", source.name, 0)
+            return
+        state.last_fetch_at = now
         try:
-            fetched = await self.fetcher.get(source.url, accept=fetch.FEED_ACCEPT)
+            fetched = await self.fetcher.get(
+                source.url, accept=fetch.FEED_ACCEPT, policy=self._policy(source),
+                etag=state.etag, last_modified=state.last_modified,
+            )
+            if fetched.status == 304:
+                counts.feed_status = state.last_status = "not_modified"
+                self._feed_ok(state, now)
+                self.progress("entries", source.name, 0)
+                return
             counts.feeds_fetched += 1
             max_items = source.max_items or self.settings.max_items_per_feed
             feed = await asyncio.to_thread(
@@ -180,9 +216,19 @@ class _Ingestion:
                 max_items=max_items,
             )
         except ItemError as exc:
+            self._feed_failed(state, exc, now)
+            counts.feed_status = exc.reason
             self._reject(source.name, exc, url=None, detail_prefix=f"feed {source.url}: ")
             self.progress("entries", source.name, 0)
             return
+        counts.feed_status = state.last_status = "ok"
+        self._feed_ok(state, now)
+        # Validators are kept only once the pass has dealt with every entry (see run()).
+        self.validators[source.name] = (
+            fetched.headers.get("etag"), fetched.headers.get("last-modified")
+        )
+        state.etag = state.last_modified = None
+        state.entries_last = len(feed.entries)
         if feed.problems:
             self._reject(
                 source.name,
@@ -195,9 +241,34 @@ class _Ingestion:
         self.progress("entries", source.name, len(entries))
         fresh = await self._skip_known(source, entries)
         if fresh:
+            state.last_new_item_at = now
             self.pool.start()
             self.validator.start()
         await asyncio.gather(*(self._entry(source, e) for e in fresh))
+
+    def _policy(self, source: SourceConfig) -> fetch.HostPolicy:
+        return fetch.HostPolicy(
+            source.per_host_concurrency or self.settings.per_host_concurrency,
+            source.per_host_delay
+            if source.per_host_delay is not None else self.settings.per_host_delay,
+        )
+
+    def _feed_ok(self, state: FeedState, now: datetime) -> None:
+        state.last_success_at = now
+        state.consecutive_failures = 0
+        state.next_fetch_at = None
+        state.last_error = None
+
+    def _feed_failed(self, state: FeedState, exc: ItemError, now: datetime) -> None:
+        """One failure is retried at the next pass; from the second in a row the
+        feed waits failure_backoff, doubling each time, at most a day."""
+        state.consecutive_failures += 1
+        state.last_status = exc.reason
+        state.last_error = exc.detail[:1000]
+        n = state.consecutive_failures
+        if n >= 2 and self.settings.failure_backoff > 0:
+            wait = min(self.settings.failure_backoff * 2 ** (n - 2), 86_400)
+            state.next_fetch_at = now + timedelta(seconds=wait)
 
     async def _skip_known(self, source: SourceConfig, entries: list[FeedEntry]) -> list[FeedEntry]:
         """Entries whose link, target or canonical URL is already stored are not
@@ -244,10 +315,16 @@ class _Ingestion:
         target = unwrap(entry.link, self.wrappers)
         async with self._inflight:
             try:
-                fetched = await self.fetcher.get(target, accept=fetch.PAGE_ACCEPT)
+                fetched = await self.fetcher.get(
+                    target, accept=fetch.PAGE_ACCEPT, policy=self._policy(source),
+                    obey_robots=self.settings.obey_robots
+                    if source.obey_robots is None else source.obey_robots,
+                )
                 counts.articles_fetched += 1
                 fetch.require_html(fetched)
             except FetchError as exc:
+                if isinstance(exc, TransientFetchError):
+                    self.transient_failures.add(source.name)  # re-read the feed next pass
                 self._reject(source.name, exc, url=entry.link)
                 return
             job = ExtractJob(
@@ -367,6 +444,19 @@ class _Ingestion:
                 fetched.fetched_at,
             )
         )
+
+
+class _WarehouseRobots:
+    """robots.txt kept in ``news.robots`` between passes."""
+
+    def __init__(self, ingestion: _Ingestion) -> None:
+        self._ingestion = ingestion
+
+    async def get(self, origin: str) -> RobotsEntry | None:
+        return await self._ingestion._db(load.robots_get, self._ingestion.conn, origin)
+
+    async def put(self, entry: RobotsEntry) -> None:
+        await self._ingestion._db(load.robots_put, self._ingestion.conn, entry)
 
 
 def _article(

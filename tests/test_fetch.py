@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -197,3 +198,110 @@ def test_require_html(server: LoopbackServer, ctype: str, body: bytes, ok: bool)
         with pytest.raises(PermanentFetchError) as err:
             require_html(fetched)  # type: ignore[arg-type]
         assert err.value.reason == "not_html"
+
+
+# --- politeness -------------------------------------------------------------------
+
+
+def test_conditional_get_returns_304(server: LoopbackServer) -> None:
+    def feed(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            h.send_response(304)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        body = b"<rss version='2.0'><channel></channel></rss>"
+        h.send_response(200)
+        h.send_header("ETag", '"v1"')
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    url = server.route("/feed", feed)
+
+    async def go() -> tuple[object, object]:
+        async with Fetcher(settings()) as fetcher:
+            first = await fetcher.get(url, accept="*/*")
+            second = await fetcher.get(url, accept="*/*", etag=first.headers["etag"])
+            return first, second
+
+    first, second = asyncio.run(go())
+    assert first.status == 200 and second.status == 304 and second.body == b""  # type: ignore[attr-defined]
+
+
+def test_per_host_concurrency_and_delay(server: LoopbackServer) -> None:
+    active = {"now": 0, "max": 0}
+    starts: list[float] = []
+
+    def page(h: BaseHTTPRequestHandler) -> None:
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        starts.append(time.monotonic())
+        time.sleep(0.2)
+        active["now"] -= 1
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"ok")
+
+    server.route("/p", page)
+    from ingest.fetch import HostPolicy
+
+    async def go() -> None:
+        async with Fetcher(settings(concurrency=16)) as fetcher:
+            await asyncio.gather(*(
+                fetcher.get(f"{server.base}/p?n={i}", accept="*/*",
+                            policy=HostPolicy(concurrency=2, delay=0.1))
+                for i in range(6)))
+
+    asyncio.run(go())
+    assert active["max"] <= 2
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.09
+
+
+def test_robots_txt_is_obeyed_and_fetched_once(server: LoopbackServer) -> None:
+    server.static("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.static("/private/a", "<html>secret</html>")
+    server.static("/public/a", "<html>ok</html>")
+
+    async def go() -> FetchError | None:
+        async with Fetcher(settings()) as fetcher:
+            await fetcher.get(server.base + "/public/a", accept="*/*", obey_robots=True)
+            await fetcher.get(server.base + "/public/a?again", accept="*/*", obey_robots=True)
+            try:
+                await fetcher.get(server.base + "/private/a", accept="*/*", obey_robots=True)
+            except FetchError as exc:
+                return exc
+            return None
+
+    error = asyncio.run(go())
+    assert error is not None and error.reason == "robots"
+    paths = [p for _, p, _ in server.requests]
+    assert paths.count("/robots.txt") == 1
+    assert "/private/a" not in paths
+
+
+def test_robots_answering_500_disallows_and_404_allows(server: LoopbackServer) -> None:
+    from ingest.robots import RobotsCache
+
+    statuses = {"/robots.txt": 500}
+
+    async def fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
+        return statuses["/robots.txt"], b"", {}
+
+    async def check() -> bool:
+        return await RobotsCache(fetch).allowed("http://h.example/a")
+
+    assert asyncio.run(check()) is False
+    statuses["/robots.txt"] = 404
+    assert asyncio.run(check()) is True
+
+
+def test_only_hosts_refuses_before_any_lookup(server: LoopbackServer) -> None:
+    assert reason("http://news.example.com/a", only_hosts=["127.0.0.1"]) == "host_not_allowed"
+
+
+def test_ipv6_loopback_is_refused() -> None:
+    assert reason("http://[::1]:9/x", allow_private_hosts=[]) == "private_address"

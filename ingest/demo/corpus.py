@@ -120,7 +120,13 @@ class CorpusSite:
     def sources_config(self, **settings: Any) -> dict[str, Any]:
         """A config (as data) with one source per feed."""
         return {
-            "settings": {"allow_private_hosts": ["127.0.0.1"], **settings},
+            "settings": {
+                "allow_private_hosts": ["127.0.0.1"],
+                "only_hosts": ["127.0.0.1"],
+                "per_host_concurrency": 16,  # one local server plays every site
+                "per_host_delay": 0,
+                **settings,
+            },
             "sources": [{"name": f"corpus-{n}", "url": url}
                         for n, url in enumerate(self.feed_urls())],
         }

@@ -361,6 +361,12 @@ class _Handler(BaseHTTPRequestHandler):
         address: Any = self.server.server_address
         base = f"http://{address[0]}:{address[1]}"
         reply = route(base, parts.path, parse_qs(parts.query, keep_blank_values=True))
+        if reply.status == 200 and "xml" in reply.content_type:
+            # Feeds carry validators and answer conditional requests, as real ones do.
+            etag = '"' + hashlib.sha256(reply.body).hexdigest()[:16] + '"'
+            reply.headers = {**(reply.headers or {}), "ETag": etag}
+            if self.headers.get("If-None-Match") == etag:
+                reply = Reply(304, b"", reply.content_type, {"ETag": etag})
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
@@ -401,6 +407,9 @@ def sources_yaml(base: str) -> str:
 settings:
   allow_private_hosts: ["127.0.0.1"]
   contact_url: https://github.com/news-ingest/news-ingest
+  # Every demo site is this one local server: no need to space requests out.
+  per_host_concurrency: 8
+  per_host_delay: 0
   # The demo aggregator's click trackers have Bing's shape on the demo host:
   # unwrapped from their url= parameter without a request, as bing.com's are.
   redirect_wrappers:
