@@ -58,8 +58,14 @@ def _codec(label: str | None) -> str | None:
 
 
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode page bytes: BOM, then strict UTF-8, then the HTTP and meta
-    declarations, then charset-normalizer. Returns (text, encoding used)."""
+    """Decode page bytes. Returns (text, encoding used).
+
+    In order: a BOM; UTF-8 when the bytes are UTF-8 (even with a few corrupt
+    bytes among many valid multi-byte characters, which is what a UTF-8 page
+    with one bad paste looks like); the HTTP and ``<meta>`` declarations when
+    they agree; charset-normalizer among them when they disagree, and over all
+    encodings when there are none.
+    """
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body[len(bom):].decode(name, errors="replace"), name
@@ -67,20 +73,32 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    lenient = body.decode("utf-8", errors="replace")
+    broken = lenient.count("\ufffd")
+    multibyte = sum(1 for ch in lenient if ord(ch) > 0x7F) - broken
+    if multibyte >= 20 * broken:
+        return lenient, "utf-8"
     meta = _META_CHARSET.search(body[:8192])
-    candidates = [_codec(declared), _codec(meta.group(1).decode("ascii") if meta else None)]
-    for codec in candidates:
-        if codec and codec != "utf-8":
-            try:
-                return body.decode(codec), codec
-            except UnicodeDecodeError:
-                continue
+    declarations = {
+        codec
+        for codec in (_codec(declared), _codec(meta.group(1).decode("ascii") if meta else None))
+        if codec and codec != "utf-8"
+    }
+    if len(declarations) == 1:
+        codec = declarations.pop()
+        try:
+            return body.decode(codec), codec
+        except UnicodeDecodeError:
+            declarations = set()
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:200_000]).best()
+    guesses = from_bytes(body[:200_000], cp_isolation=sorted(declarations) or None)
+    best = guesses.best()
+    if best is None and declarations:
+        best = from_bytes(body[:200_000]).best()
     if best is not None and best.encoding:
         return body.decode(best.encoding, errors="replace"), best.encoding
-    return body.decode("utf-8", errors="replace"), "utf-8"
+    return lenient, "utf-8"
 
 
 @dataclass(slots=True, frozen=True)

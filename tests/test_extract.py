@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from conftest import CORPUS
 from ingest.demo.site import content, render_article
 from ingest.errors import ExtractError
 from ingest.extract import ExtractJob, decode_html, extract_page
@@ -77,3 +78,28 @@ def test_empty_page_is_an_extract_error() -> None:
     with pytest.raises(ExtractError) as err:
         extract_page(ExtractJob(source="s", url="http://x/", body=b"<html><body></body></html>"))
     assert err.value.reason == "no_content"
+
+
+@pytest.mark.skipif(not (CORPUS / "trafilatura_eval").is_dir(), reason="../shared/corpus absent")
+def test_pages_with_wrong_declarations_decode_as_well_as_trafilatura() -> None:
+    """trafilatura_eval pages that are not valid UTF-8, decoded with their declared
+    charset as if the server had sent it: their must-have snippets survive."""
+    import html
+    import json
+
+    from trafilatura.utils import decode_file
+
+    ours = theirs = total = 0
+    with (CORPUS / "trafilatura_eval" / "ground_truth.jsonl").open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    for row in rows:
+        snippets = [s for s in row.get("with") or [] if not s.startswith("http")]
+        if row.get("valid_utf8", True) or not snippets:
+            continue
+        body = (CORPUS / "trafilatura_eval" / row["html_path"]).read_bytes()
+        total += 1
+        text, _ = decode_html(body, row.get("declared_charset"))
+        ours += all(s in html.unescape(text) for s in snippets)
+        theirs += all(s in html.unescape(decode_file(body)) for s in snippets)
+    assert total >= 20
+    assert ours >= theirs and ours >= total - 3, (ours, theirs, total)
