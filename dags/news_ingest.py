@@ -100,19 +100,30 @@ def news_ingest() -> None:
 
     @task(map_index_template="{{ batch_label }}", execution_timeout=dt.timedelta(hours=2))
     def ingest(batch: dict[str, Any]) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from ingest import pipeline, sources
+        from ingest.errors import QualityGateError
 
         get_current_context()["batch_label"] = ", ".join(batch["sources"])[:200]  # type: ignore[typeddict-unknown-key]
         _, config = sources.load(batch["config"])
-        counts, _, _ = pipeline.ingest_sources(
-            config, config.enabled_sources(batch["sources"]), warehouse_dsn(), batch["run_key"]
-        )
-        return {c.source: c.as_dict() for c in counts}
+        try:
+            result = pipeline.ingest_sources(
+                config, config.enabled_sources(batch["sources"]), warehouse_dsn(),
+                batch["run_key"],
+            )
+        except QualityGateError as exc:  # good rows are loaded; retrying would not help
+            raise AirflowFailException(str(exc)) from exc
+        return {c.source: c.as_dict() for c in result.counts}
 
     @task(outlets=[ARTICLES], trigger_rule="all_done")
     def finish(
         batches: list[dict[str, Any]], results: Any, outlet_events: Any = None
     ) -> dict[str, Any]:
+        """Close the run. If an ingest task failed, the run (and this task) fail too,
+        after recording it: the DAG run must not look green."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from ingest import pipeline
 
         done = list(results)
@@ -123,6 +134,8 @@ def news_ingest() -> None:
         run = pipeline.end_run(
             warehouse_dsn(), batches[0]["run_key"], "failed" if failed else "success", message
         )
+        if failed:
+            raise AirflowFailException(f"{message}: {run.get('message')}")
         summary = {k: run[k] for k in ("run_id", "articles_new", "articles_seen_before",
                                        "rejections")}
         outlet_events[ARTICLES].extra = summary

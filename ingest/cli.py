@@ -2,10 +2,14 @@
 
     news-ingest run --config sources.yml [--dsn DSN] [--source NAME ...]
     news-ingest db migrate [--dsn DSN]
+    news-ingest docs [--serve]
+    news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
     news-ingest demo [--port PORT]
 
 Exit status: 0 when the pass completed (rejected items included), 2 when it
-could not run (invalid config, unreachable warehouse), with one line on stderr.
+could not run (invalid config, unreachable warehouse), with one line on stderr;
+3 when a quality gate failed (good records are loaded; the message says which
+source and why).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except IngestError as exc:
         print(f"news-ingest: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("news-ingest: interrupted", file=sys.stderr)
         return 130
@@ -70,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     shell.add_argument("-c", "--command", help="run this SQL and exit")
     shell.set_defaults(handler=cmd_shell)
 
+    docs = commands.add_parser("docs", help="where the Data Docs are (or serve them)")
+    docs.add_argument("--serve", action="store_true", help="serve them on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8766)
+    docs.set_defaults(handler=cmd_docs)
+
+    again = commands.add_parser(
+        "revalidate", help="validate quarantined records again; load those that now pass"
+    )
+    again.add_argument("--config", "-c", type=Path, help="sources file (for per-source rules)")
+    again.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    again.add_argument("--run", dest="from_run", help="only records rejected in this run")
+    again.add_argument("--source", help="only this source")
+    again.add_argument("--reason", help="only records rejected for this reason")
+    again.set_defaults(handler=cmd_revalidate)
+
     demo = commands.add_parser("demo", help="the offline demo: embedded PostgreSQL, demo site, DAG")
     demo.add_argument("--port", type=int, default=None, help="demo site port (default 8765)")
     demo.add_argument("--no-airflow", action="store_true",
@@ -85,6 +104,7 @@ def _dsn(args: argparse.Namespace, env: Environment) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ingest.errors import QualityGateError
     from ingest.pipeline import run_pass
     from ingest.sources import config_path
 
@@ -92,9 +112,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(config_path(args.config or env.config))
     config.enabled_sources(args.sources)  # unknown names fail before any work
     dsn = _dsn(args, env)
-    with Progress(enabled=sys.stderr.isatty()) as progress:
-        result = run_pass(config, dsn, source_names=args.sources, progress=progress.update)
+    try:
+        with Progress(enabled=sys.stderr.isatty()) as progress:
+            result = run_pass(config, dsn, source_names=args.sources, progress=progress.update)
+    except QualityGateError as exc:
+        print_summary(exc.result.counts, exc.result.summary, exc.result.seconds)
+        print(f"news-ingest: {exc}", file=sys.stderr)
+        return exc.exit_code
     print_summary(result.counts, result.summary, result.seconds)
+    if result.docs:
+        print(f"data docs: {result.docs}")
     return 0
 
 
@@ -118,6 +145,40 @@ def cmd_shell(args: argparse.Namespace) -> int:
     psql = shutil.which("psql") or psql_path()
     command = [psql, _dsn(args, env), *(["-c", args.command] if args.command else [])]
     return subprocess.call(command)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ingest.errors import IngestError
+
+    docs = Environment().home.resolve() / "quality" / "docs"
+    index = docs / "index.html"
+    if not index.is_file():
+        raise IngestError(f"no Data Docs yet in {docs}: they are built by the first pass")
+    if not args.serve:
+        print(index)
+        return 0
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(docs))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+        print(f"serving {docs} on http://127.0.0.1:{args.port}/ (Ctrl-C stops)")
+        server.serve_forever()
+    return 0
+
+
+def cmd_revalidate(args: argparse.Namespace) -> int:
+    from ingest.pipeline import revalidate
+    from ingest.sources import config_path
+
+    env = Environment()
+    config = load_config(config_path(args.config or env.config))
+    result = revalidate(config, _dsn(args, env), source=args.source, reason=args.reason,
+                        from_run=args.from_run)
+    still = ", ".join(f"{r}={n}" for r, n in sorted(result.still_rejected.items())) or "none"
+    print(f"run {result.run_id}: {result.checked} quarantined record(s) checked, "
+          f"{result.loaded} loaded; still rejected: {still}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -98,6 +98,20 @@ class Settings(BaseModel):
         default=200, ge=1, le=10_000, description="records per load transaction"
     )
     min_words: int = Field(default=80, ge=0)
+    gate_max_rejected_share: float = Field(
+        default=0.5, ge=0, le=1,
+        description="a source whose share of records rejected by validation in a run "
+        "exceeds this fails the run (after its good records are loaded)",
+    )
+    gate_min_rows: int = Field(
+        default=3, ge=1, description="fewer validated records than this are not judged"
+    )
+    gate_silent_runs: int = Field(
+        default=7, ge=0,
+        description="a source that used to yield articles and yields none for this many "
+        "runs in a row fails the run (0: never)",
+    )
+    keep_data_docs_runs: int = Field(default=100, ge=1)
 
 
 class SourceConfig(BaseModel):
@@ -115,6 +129,8 @@ class SourceConfig(BaseModel):
     per_host_concurrency: int | None = Field(default=None, ge=1, le=64)
     per_host_delay: float | None = Field(default=None, ge=0, le=60)
     obey_robots: bool | None = None
+    gate_max_rejected_share: float | None = Field(default=None, ge=0, le=1)
+    gate_silent_runs: int | None = Field(default=None, ge=0)
 
     @field_validator("name")
     @classmethod

@@ -3,6 +3,7 @@
     IngestError                   base; never raised itself
     ├── ConfigError               the sources file is missing or invalid (not retryable)
     ├── WarehouseError            the warehouse cannot be reached or migrated (retryable)
+    ├── QualityGateError          a source's batch failed a quality gate (good rows are loaded)
     └── ItemError                 one item (feed, page, record) failed: becomes a rejection
         ├── FetchError            the HTTP exchange failed
         │   ├── TransientFetchError   timeouts, connect errors, 5xx, 429 (retryable)
@@ -17,6 +18,8 @@ worth retrying is a property of its class (``retryable``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class IngestError(Exception):
@@ -33,6 +36,17 @@ class WarehouseError(IngestError):
     """The warehouse cannot be reached, or a migration failed."""
 
     retryable = True
+
+
+class QualityGateError(IngestError):
+    """Too many of a source's records were rejected, or it went silent. Raised after
+    the good records are loaded; retrying does not help, so it is not retryable."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result  # what the pass did, for callers that report it
 
 
 class ItemError(IngestError):

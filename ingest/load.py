@@ -354,6 +354,94 @@ def record_source_counts(
         )
 
 
+def source_history(
+    conn: psycopg.Connection[Any], sources: Iterable[str], run_id: str, limit: int = 50
+) -> dict[str, list[int]]:
+    """New-article counts of each source's earlier runs, newest first."""
+    rows = conn.execute(
+        """SELECT source, articles_new FROM (
+               SELECT source, articles_new, row_number() OVER (
+                          PARTITION BY source ORDER BY finished_at DESC) AS n
+               FROM news.run_sources WHERE source = ANY(%s) AND run_id <> %s) r
+           WHERE n <= %s ORDER BY source, n""",
+        (list(sources), run_id, limit),
+    ).fetchall()
+    history: dict[str, list[int]] = {}
+    for source, new in rows:
+        history.setdefault(source, []).append(new)
+    return history
+
+
+def record_quality(
+    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
+) -> None:
+    """One ``news.quality`` row per source that reached validation or has a gate verdict."""
+    rows = [
+        (run_id, c.source, at, c.validated, c.validated - c.validation_rejected,
+         c.validation_rejected, Jsonb(c.validation_reasons), c.gate or "skipped", c.gate_message)
+        for c in counts
+        if c.validated or c.gate == "failed"
+    ]
+    if not rows:
+        return
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO news.quality (run_id, source, validated_at, rows_validated,
+                   rows_passed, rows_rejected, reasons, gate, gate_message)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (run_id, source) DO UPDATE SET
+                   validated_at = EXCLUDED.validated_at,
+                   rows_validated = EXCLUDED.rows_validated,
+                   rows_passed = EXCLUDED.rows_passed,
+                   rows_rejected = EXCLUDED.rows_rejected,
+                   reasons = EXCLUDED.reasons, gate = EXCLUDED.gate,
+                   gate_message = EXCLUDED.gate_message""",
+            rows,
+        )
+
+
+def quarantined(
+    conn: psycopg.Connection[Any],
+    run_id: str | None = None,
+    source: str | None = None,
+    reason: str | None = None,
+) -> list[tuple[int, dict[str, Any]]]:
+    """(rejection_id, payload) of validation rejections not resolved yet, newest
+    rejection per URL."""
+    rows = conn.execute(
+        """SELECT DISTINCT ON (url) rejection_id, payload FROM news.rejections
+           WHERE stage = 'validate' AND resolved_by IS NULL AND payload IS NOT NULL
+             AND (%(run)s::text IS NULL OR run_id = %(run)s)
+             AND (%(source)s::text IS NULL OR source = %(source)s)
+             AND (%(reason)s::text IS NULL OR reason = %(reason)s)
+           ORDER BY url, rejected_at DESC""",
+        {"run": run_id, "source": source, "reason": reason},
+    ).fetchall()
+    return [(rid, payload) for rid, payload in rows]
+
+
+def resolve_rejections(conn: psycopg.Connection[Any], urls: Iterable[str], run_id: str) -> int:
+    """Mark the validation rejections of these URLs as loaded by ``run_id``."""
+    with conn.transaction():
+        cur = conn.execute(
+            """UPDATE news.rejections SET resolved_by = %s
+               WHERE stage = 'validate' AND resolved_by IS NULL AND url = ANY(%s)""",
+            (run_id, list(urls)),
+        )
+    return cur.rowcount
+
+
+def flag_run(conn: psycopg.Connection[Any], run_id: str, message: str) -> None:
+    """Mark a run failed while it is still going (a quality gate), keeping the reason."""
+    with conn.transaction():
+        conn.execute(
+            """UPDATE news.run_log SET status = 'failed',
+                   message = concat_ws('; ', message, %s::text)
+               WHERE run_id = %s""",
+            (message, run_id),
+        )
+
+
 def finish_run(
     conn: psycopg.Connection[Any],
     run_id: str,

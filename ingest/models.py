@@ -43,6 +43,17 @@ class Article:
     fetched_at: datetime | None = None
     direct: bool = True  # met in the publisher's own feed, not through an aggregator
 
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Article:
+        """The record back from :meth:`as_payload` (a rejection's payload)."""
+        values = dict(data)
+        for key in ("published_at", "fetched_at"):
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        values["urls"] = [tuple(pair) for pair in values.get("urls") or []]
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
     def as_payload(self) -> dict[str, Any]:
         """JSON-ready dict, kept with a rejection so the record can be re-validated."""
         data = asdict(self)
@@ -97,6 +108,11 @@ class SourceCounts:
     rejections: int = 0
     feed_status: str | None = None  # ok, not_modified, backoff, or a rejection reason
     reasons: dict[str, int] = field(default_factory=dict)
+    validated: int = 0  # records that reached validation
+    validation_rejected: int = 0  # of those, quarantined
+    validation_reasons: dict[str, int] = field(default_factory=dict)
+    gate: str | None = None  # passed, failed, skipped
+    gate_message: str | None = None
 
     def reject(self, reason: str, n: int = 1) -> None:
         self.rejections += n

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import threading
@@ -23,14 +24,22 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 
 from ingest import db, extract, fetch, load, parse, validate
-from ingest.config import Config, Settings, SourceConfig
+from ingest.config import Config, Environment, Settings, SourceConfig
 from ingest.dedup import collapse_batch
-from ingest.errors import ExtractError, FetchError, ItemError, ParseError, TransientFetchError
+from ingest.errors import (
+    ExtractError,
+    FetchError,
+    ItemError,
+    ParseError,
+    QualityGateError,
+    TransientFetchError,
+)
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, FeedEntry, FeedState, Rejection, SourceCounts
 from ingest.pool import ProcessPool
@@ -53,6 +62,14 @@ ProgressFn = Callable[[str, str, int], None]
 
 
 @dataclass
+class SourcesResult:
+    counts: list[SourceCounts]
+    fetch: fetch.FetchStats
+    unplaced: list[tuple[str, str]]
+    docs: Path | None  # the Data Docs index, when this call validated anything
+
+
+@dataclass
 class PassResult:
     run_id: str
     counts: list[SourceCounts]
@@ -60,6 +77,7 @@ class PassResult:
     fetch: fetch.FetchStats
     seconds: float
     unplaced: list[tuple[str, str]] = field(default_factory=list)
+    docs: Path | None = None
 
 
 def new_run_id(trigger: str) -> str:
@@ -89,12 +107,30 @@ def ingest_sources(
     *,
     progress: ProgressFn | None = None,
     transport: Any = None,
-) -> tuple[list[SourceCounts], fetch.FetchStats, list[tuple[str, str]]]:
-    """Fetch, parse, resolve, fetch, extract, validate, dedup and load the sources."""
+    quality_dir: Path | None = None,
+) -> SourcesResult:
+    """Fetch, parse, resolve, fetch, extract, dedup, validate and load the sources.
+
+    Raises :class:`QualityGateError` after everything is loaded and recorded when a
+    source failed a quality gate (``news.quality`` and the run's message say which).
+    """
+    quality_dir = quality_dir or Environment().home / "quality"
     with db.connect(dsn, autocommit=True) as conn:
-        ingestion = _Ingestion(config.settings, list(sources), conn, run_id, progress)
+        ingestion = _Ingestion(
+            config.settings, list(sources), conn, run_id, progress, quality_dir
+        )
         asyncio.run(ingestion.run(transport))
-        return list(ingestion.counts.values()), ingestion.fetch_stats, ingestion.unplaced
+    result = SourcesResult(
+        list(ingestion.counts.values()), ingestion.fetch_stats, ingestion.unplaced,
+        ingestion.docs,
+    )
+    if ingestion.gate_failures:
+        raise QualityGateError(
+            f"quality gate failed for {len(ingestion.gate_failures)} source(s): "
+            + "; ".join(m for m in ingestion.gate_failures if m),
+            result,
+        )
+    return result
 
 
 def run_pass(
@@ -105,20 +141,72 @@ def run_pass(
     run_id: str | None = None,
     source_names: list[str] | None = None,
     progress: ProgressFn | None = None,
+    quality_dir: Path | None = None,
 ) -> PassResult:
     """One pass over the enabled sources, without Airflow."""
     started = time.monotonic()
     run_id = run_id or new_run_id(trigger)
     begin_run(dsn, run_id, trigger)
     try:
-        counts, stats, unplaced = ingest_sources(
-            config, config.enabled_sources(source_names), dsn, run_id, progress=progress
+        result = ingest_sources(
+            config, config.enabled_sources(source_names), dsn, run_id, progress=progress,
+            quality_dir=quality_dir,
         )
+    except QualityGateError as exc:
+        summary = end_run(dsn, run_id, "failed")  # the gate's message is on the run already
+        partial: SourcesResult = exc.result
+        exc.result = PassResult(run_id, partial.counts, summary, partial.fetch,
+                                time.monotonic() - started, partial.unplaced, partial.docs)
+        raise
     except BaseException as exc:
         end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
         raise
     summary = end_run(dsn, run_id)
-    return PassResult(run_id, counts, summary, stats, time.monotonic() - started, unplaced)
+    return PassResult(run_id, result.counts, summary, result.fetch, time.monotonic() - started,
+                      result.unplaced, result.docs)
+
+
+@dataclass
+class RevalidateResult:
+    run_id: str
+    checked: int
+    loaded: int
+    still_rejected: dict[str, int]
+
+
+def revalidate(
+    config: Config,
+    dsn: str,
+    *,
+    run_id: str | None = None,
+    source: str | None = None,
+    reason: str | None = None,
+    from_run: str | None = None,
+) -> RevalidateResult:
+    """Validate quarantined records again with today's suite and thresholds (say,
+    after raising a source's limits); load those that pass, in a new run."""
+    run_id = run_id or new_run_id("revalidate")
+    begin_run(dsn, run_id, "revalidate")
+    with db.connect(dsn, autocommit=True) as conn:
+        rows = load.quarantined(conn, from_run, source, reason)
+        articles = [Article.from_payload(payload) for _, payload in rows]
+        settings = config.settings
+        rules = {
+            name: validate.rules_for(config.source(name), settings)
+            if any(s.name == name for s in config.sources)
+            else validate.SourceRules(settings.min_words)
+            for name in {a.source for a in articles}
+        }
+        distinct, _ = collapse_batch(articles)
+        valid, invalid = validate.validate_records(distinct, rules)
+        load.load_articles(conn, run_id, valid)
+        load.resolve_rejections(conn, [a.url for a in valid], run_id)
+        load.record_rejections(conn, run_id, invalid)
+    still: dict[str, int] = {}
+    for rejection in invalid:
+        still[rejection.reason] = still.get(rejection.reason, 0) + 1
+    end_run(dsn, run_id)
+    return RevalidateResult(run_id, len(articles), len(valid), still)
 
 
 class _Ingestion:
@@ -131,6 +219,7 @@ class _Ingestion:
         conn: psycopg.Connection[Any],
         run_id: str,
         progress: ProgressFn | None,
+        quality_dir: Path,
     ) -> None:
         self.settings = settings
         self.sources = {s.name: s for s in sources}
@@ -149,6 +238,11 @@ class _Ingestion:
         self.feed_state: dict[str, FeedState] = {}
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.transient_failures: set[str] = set()
+        self.gates = {s.name: validate.gate_rules_for(s, settings) for s in sources}
+        self.gate_failures: list[str | None] = []
+        self.quality_dir = quality_dir
+        self.validated_batches = 0
+        self.docs: Path | None = None
 
     async def run(self, transport: Any = None) -> None:
         self._flush_lock = asyncio.Lock()
@@ -156,25 +250,44 @@ class _Ingestion:
         # Extraction workers, and one process for Great Expectations (seconds to
         # import): both start when the first new entry shows up.
         self.feed_state = await self._db(load.feed_states, self.conn, list(self.sources))
-        with ProcessPool(self.settings.extract_workers, extract.warm_up) as pool, \
-                ProcessPool(1, validate.warm_up) as validator:
-            self.pool, self.validator = pool, validator
-            async with fetch.Fetcher(
-                self.settings, transport=transport, robots=_WarehouseRobots(self)
-            ) as fetcher:
-                self.fetcher = fetcher
-                await asyncio.gather(*(self._source(s) for s in self.sources.values()))
-                self.fetch_stats = fetcher.stats
-            await self._flush()
+        self.pool = ProcessPool.shared(self.settings.extract_workers, extract.warm_up)
+        self.validator = ProcessPool.shared(1, validate.warm_up)
+        async with fetch.Fetcher(
+            self.settings, transport=transport, robots=_WarehouseRobots(self)
+        ) as fetcher:
+            self.fetcher = fetcher
+            await asyncio.gather(*(self._source(s) for s in self.sources.values()))
+            self.fetch_stats = fetcher.stats
+        await self._flush()
+        if self.validated_batches:
+            self.docs = await self.validator.run(
+                validate.build_docs, self.quality_dir, self.run_id,
+                self.settings.keep_data_docs_runs,
+            )
         # Only now, with every entry loaded or rejected, may a feed answer 304 next time:
         # and not if some entries failed for reasons that may pass (timeouts, 5xx).
         for name, (etag, modified) in self.validators.items():
             if name not in self.transient_failures:
                 self.feed_state[name].etag, self.feed_state[name].last_modified = etag, modified
         await self._db(load.save_feed_states, self.conn, list(self.feed_state.values()))
-        load.record_source_counts(
-            self.conn, self.run_id, self.counts.values(), datetime.now(UTC)
-        )
+        await self._db(self._judge)
+
+    def _judge(self) -> None:
+        """Quality gates per source, then the run's records: news.run_sources, news.quality."""
+        now = datetime.now(UTC)
+        history = load.source_history(self.conn, list(self.sources), self.run_id)
+        for name, counts in self.counts.items():
+            counts.gate, counts.gate_message = validate.check_gate(
+                name, counts.validated, counts.validation_rejected, counts.validation_reasons,
+                counts.articles_new, history.get(name, []), self.gates[name],
+            )
+        load.record_source_counts(self.conn, self.run_id, self.counts.values(), now)
+        load.record_quality(self.conn, self.run_id, self.counts.values(), now)
+        failed = [c.gate_message for c in self.counts.values() if c.gate == "failed"]
+        if failed:
+            message = "quality gate failed: " + "; ".join(m for m in failed if m)
+            load.flag_run(self.conn, self.run_id, message)
+            self.gate_failures = failed
 
     # --- stages -------------------------------------------------------------------
 
@@ -373,9 +486,16 @@ class _Ingestion:
                 return
             distinct, merged = collapse_batch(batch)
             valid, invalid = (
-                await self.validator.run(validate.validate_records, distinct, self.rules)
+                await self.validator.run(
+                    functools.partial(
+                        validate.validate_records, run_id=self.run_id,
+                        quality_dir=self.quality_dir,
+                    ),
+                    distinct, self.rules,
+                )
                 if distinct else ([], [])
             )
+            self.validated_batches += bool(distinct)
             await self._db(self._load_batch, merged, valid, invalid, raws, rejections)
 
     def _load_batch(
@@ -401,10 +521,20 @@ class _Ingestion:
             if twin.url not in rejected_by_url:
                 self.counts[article.source].articles_valid += 1
                 self.counts[article.source].articles_seen_before += 1
+        rejected_rows: dict[str, set[str]] = {}
         for rejection in invalid:
-            self.counts[rejection.source].reject(rejection.reason)
+            counts = self.counts[rejection.source]
+            counts.reject(rejection.reason)
+            counts.validation_reasons[rejection.reason] = (
+                counts.validation_reasons.get(rejection.reason, 0) + 1
+            )
+            rejected_rows.setdefault(rejection.source, set()).add(rejection.url or "")
+        for source, urls in rejected_rows.items():
+            self.counts[source].validated += len(urls)
+            self.counts[source].validation_rejected += len(urls)
         for article in valid:
             self.counts[article.source].articles_valid += 1
+            self.counts[article.source].validated += 1
         result = load.load_articles(self.conn, self.run_id, valid, raws)
         for source, n in result.new_by_source.items():
             self.counts[source].articles_new += n

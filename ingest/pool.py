@@ -4,22 +4,30 @@ Extraction (trafilatura) and validation (Great Expectations) are CPU-bound and
 would hold the event loop's GIL; they run in processes started from a
 ``forkserver`` that has already imported trafilatura, so a new worker is ready
 in milliseconds. Pools start on first use, so a pass with nothing new to
-process pays nothing for them; :meth:`ProcessPool.start` starts them early, to
-overlap their start-up with downloads.
+process pays nothing for them, and they are shared by the passes of one
+process (``airflow dags test`` runs every task in one process; the Great
+Expectations import is paid once, not per task). A worker that dies (a page
+that crashes the parser) takes only its own job down: the pool is rebuilt and
+the job tried once more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 _PRELOAD = ["ingest.extract", "ingest.validate", "trafilatura", "py3langid"]
+_shared: dict[tuple[int, str], ProcessPool] = {}
+_shared_lock = threading.Lock()
 
 
 def _context() -> Any:
@@ -35,31 +43,59 @@ class ProcessPool:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self._initializer = initializer
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(
+        cls, workers: int | None = None, initializer: Callable[[], None] | None = None
+    ) -> ProcessPool:
+        """The process-wide pool for this size and initializer (closed at exit)."""
+        size = workers or max(1, os.cpu_count() or 1)
+        key = (size, repr(initializer))
+        with _shared_lock:
+            pool = _shared.get(key)
+            if pool is None:
+                pool = _shared[key] = cls(size, initializer)
+            return pool
 
     def start(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=_context(), initializer=self._initializer
-            )
-            if self._initializer is not None:  # spawn the workers now, not at the first job
-                for _ in range(self.workers):
-                    self._pool.submit(_noop)
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=_context(),
+                    initializer=self._initializer,
+                )
+                if self._initializer is not None:  # spawn the workers now, not at the first job
+                    for _ in range(self.workers):
+                        self._pool.submit(_noop)
+            return self._pool
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.start(), fn, *args)
+        executor = self.start()
+        try:
+            return await loop.run_in_executor(executor, fn, *args)
+        except BrokenProcessPool:
+            self._replace(executor)
+            return await loop.run_in_executor(self.start(), fn, *args)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def __enter__(self) -> ProcessPool:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+@atexit.register
+def _close_shared() -> None:
+    for pool in list(_shared.values()):
+        pool.close()
 
 
 def _noop() -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUITE_NAME = "news_articles"
+DOCS_SITE = "news_ingest"
 _MOJIBAKE = re.compile(
     "\ufffd"  # replacement character
     "|[ÃÂ][\u0080-\u00bf]"  # UTF-8 read as Latin-1 / cp1252: Ã©, Â
@@ -60,12 +62,26 @@ def quality_rules() -> dict[str, Any]:
     return data
 
 
-def mojibake_ratio(text: str) -> float:
-    """Share of characters inside mis-decoded sequences."""
-    if not text:
+def mojibake_ratio(text: str, sample: int = 5000) -> float:
+    """Share of characters inside mis-decoded sequences (of the first ``sample``)."""
+    text = text[:sample]
+    if not text or text.isascii():
         return 0.0
     bad = sum(len(m.group(0)) for m in _MOJIBAKE.finditer(text))
     return bad / len(text)
+
+
+@cache
+def _stub_keywords() -> tuple[str, ...]:
+    return tuple(k.lower() for k in quality_rules()["stub_keywords"])
+
+
+def stub_candidate(text: str) -> str:
+    """The head of a text worth matching against the stub patterns, or "" when none of
+    their keywords occurs in it (most texts: the regexes then cost nothing)."""
+    head = text[:600]
+    lowered = head.lower()
+    return head if any(k in lowered for k in _stub_keywords()) else ""
 
 
 def warm_up() -> None:
@@ -138,7 +154,7 @@ def to_frame(articles: Sequence[Article]) -> pd.DataFrame:
             "source": [a.source for a in articles],
             "title": [a.title for a in articles],
             "text": [a.text or None for a in articles],
-            "text_head": [(a.text or "")[:600] for a in articles],
+            "text_head": [stub_candidate(a.text or "") for a in articles],
             "word_count": [a.word_count for a in articles],
             "published_at": pd.to_datetime([a.published_at for a in articles], utc=True),
             "language": [a.language for a in articles],
@@ -154,14 +170,21 @@ def validate_records(
     rules: dict[str, SourceRules],
     *,
     now: datetime | None = None,
+    run_id: str | None = None,
+    quality_dir: Path | None = None,
 ) -> tuple[list[Article], list[Rejection]]:
-    """Split a batch into valid records and rejections (one per failing row and reason)."""
+    """Split a batch into valid records and rejections (one per failing row and reason).
+
+    With ``quality_dir``, the validation result is kept there (``results/``), under
+    the run's name, for :func:`build_docs`.
+    """
     if not articles:
         return [], []
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     now = now or datetime.now(UTC)
-    context = _context()
+    context = _context(quality_dir)
     suite = context.suites.add(build_suite(rules, now))
     batch = (
         context.data_sources.add_pandas("records")
@@ -172,7 +195,18 @@ def validate_records(
         gx.ValidationDefinition(name="articles", data=batch, suite=suite)
     )
     frame = to_frame(articles)
-    result = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    if quality_dir is None:
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    else:
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name="articles", validation_definitions=[definition], actions=[],
+            result_format={"result_format": "COMPLETE"},
+        ))
+        outcome = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            run_id=RunIdentifier(run_name=run_folder(run_id or "adhoc"), run_time=now),
+        )
+        result = next(iter(outcome.run_results.values()))
     failures = failures_by_row(result)
     valid = [a for i, a in enumerate(articles) if i not in failures]
     rejections = [
@@ -188,6 +222,59 @@ def validate_records(
         for reason, detail in found.items()
     ]
     return valid, rejections
+
+
+def run_folder(run_id: str) -> str:
+    """A run id as a folder name (Airflow's contain ':' and '+')."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"
+
+
+def build_docs(quality_dir: Path, run_id: str | None = None, keep_runs: int = 100) -> Path:
+    """Build the Data Docs site under ``quality_dir/docs`` from the stored results,
+    keeping the newest ``keep_runs`` runs; write ``latest.html`` for ``run_id``.
+    Returns the site's index.html. Safe to call from parallel tasks (file lock)."""
+    import fcntl
+
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    with (quality_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _prune(quality_dir, keep_runs)
+        _context(quality_dir).build_data_docs()
+        docs = quality_dir / "docs"
+        if run_id is not None:
+            _write_latest(docs, run_folder(run_id))
+    return docs / "index.html"
+
+
+def _prune(quality_dir: Path, keep_runs: int) -> None:
+    import shutil
+
+    results = quality_dir / "results" / SUITE_NAME
+    if not results.is_dir():
+        return
+    runs = sorted(results.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in runs[keep_runs:]:
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(quality_dir / "docs" / "validations" / SUITE_NAME / old.name,
+                      ignore_errors=True)
+
+
+def _write_latest(docs: Path, folder: str) -> None:
+    import html
+
+    pages = sorted((docs / "validations" / SUITE_NAME / folder).glob("*/*.html"))
+    links = "\n".join(
+        f'<li><a href="{html.escape(str(p.relative_to(docs)))}">'
+        f"{html.escape(p.parent.name)}</a></li>"
+        for p in pages
+    )
+    (docs / "latest.html").write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Latest validation</title>"
+        "</head><body><h1>Latest run: " + html.escape(folder) + "</h1>"
+        f"<p>{len(pages)} validated batch(es).</p><ul>{links}</ul>"
+        '<p><a href="index.html">All runs</a></p></body></html>',
+        encoding="utf-8",
+    )
 
 
 def failures_by_row(result: Any) -> dict[int, dict[str, str]]:
@@ -228,8 +315,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _context() -> Any:
-    """A fresh in-memory context with progress bars off (set-up costs ~0.05 s)."""
+def _context(quality_dir: Path | None = None) -> Any:
+    """An in-memory context with progress bars off (set-up costs ~0.05 s); with
+    ``quality_dir``, validation results and the Data Docs site live on disk."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -242,4 +330,79 @@ def _context() -> Any:
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         analytics_enabled=False,
     )
+    if quality_dir is not None:
+        # On disk, or the docs index would forget earlier runs.
+        config.stores[config.validation_results_store_name]["store_backend"] = {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str((quality_dir / "results").resolve()),
+        }
+        config.data_docs_sites = {
+            DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str((quality_dir / "docs").resolve()),
+                },
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": 500,
+                },
+            }
+        }
     return gx.get_context(mode="ephemeral", project_config=config)
+
+
+# --- batch-level quality gates ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GateRules:
+    max_rejected_share: float = 0.5
+    min_rows: int = 3
+    silent_runs: int = 7
+
+
+def gate_rules_for(source: SourceConfig, settings: Settings) -> GateRules:
+    share = source.gate_max_rejected_share
+    silent = source.gate_silent_runs
+    return GateRules(
+        max_rejected_share=settings.gate_max_rejected_share if share is None else share,
+        min_rows=settings.gate_min_rows,
+        silent_runs=settings.gate_silent_runs if silent is None else silent,
+    )
+
+
+def check_gate(
+    source: str,
+    validated: int,
+    rejected: int,
+    reasons: dict[str, int],
+    new_now: int,
+    history: Sequence[int],
+    rules: GateRules,
+) -> tuple[str, str | None]:
+    """('passed' | 'failed' | 'skipped', message) for one source in one run.
+
+    ``history`` holds the new-article counts of the source's earlier runs, newest
+    first. It fails when more than ``max_rejected_share`` of at least ``min_rows``
+    validated records were rejected, or when the source used to yield articles and
+    has yielded none for ``silent_runs`` runs in a row (this one included).
+    """
+    problems = []
+    if validated >= rules.min_rows and rejected / validated > rules.max_rejected_share:
+        top = ", ".join(f"{r}={n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1]))
+        problems.append(
+            f"{rejected} of {validated} records rejected ({rejected / validated:.0%} > "
+            f"{rules.max_rejected_share:.0%}): {top}"
+        )
+    if rules.silent_runs > 0:
+        window = [new_now, *history[: rules.silent_runs - 1]]
+        older = history[rules.silent_runs - 1 :]
+        if len(window) == rules.silent_runs and not any(window) and any(older):
+            problems.append(
+                f"no new article in the last {rules.silent_runs} runs (it used to yield some)"
+            )
+    if problems:
+        return "failed", f"{source}: " + "; ".join(problems)
+    return ("skipped" if validated < rules.min_rows else "passed"), None

@@ -66,16 +66,14 @@ def test_news_ingest_structure(bag: Any) -> None:
 
 
 @pytest.mark.slow
-def test_dag_test_run_loads_rows(bag: Any, dsn: str, demo_site: Any, tmp_path: Path) -> None:
+def test_dag_test_run_loads_rows(
+    bag: Any, airflow_db: None, dsn: str, demo_site: Any, tmp_path: Path
+) -> None:
     """A real dag.test(): plan, mapped ingest tasks and finish, through Airflow's runner."""
     from ingest.demo.site import sources_yaml
 
     config = tmp_path / "sources.yml"
     config.write_text(sources_yaml(demo_site.base))
-    env = {**os.environ}
-    migrate = subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-                             env=env, capture_output=True, text=True)
-    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
 
     info = psycopg.conninfo.conninfo_to_dict(dsn)
     os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"] = json.dumps(
@@ -96,3 +94,42 @@ def test_dag_test_run_loads_rows(bag: Any, dsn: str, demo_site: Any, tmp_path: P
         articles = conn.execute("SELECT count(*) FROM news.articles").fetchone()
     assert status == ("success", len(yaml.safe_load(config.read_text())["sources"]), 8)
     assert articles == (8,)
+
+
+@pytest.mark.slow
+def test_a_quality_gate_turns_the_task_red(
+    bag: Any, airflow_db: None, dsn: str, demo_site: Any, server: Any, tmp_path: Path
+) -> None:
+    """A source whose records are mostly rejected fails its ingest task (no retry),
+    while the other sources' rows load and the run's row says why."""
+    from ingest.demo.site import sources_yaml
+
+    stub = "<html><body><article><p>Subscribe to continue reading this story.</p></article></body></html>"
+    for n in range(3):
+        server.static(f"/s{n}", stub)
+    items = "".join(f"<item><title>s{n}</title><link>{server.base}/s{n}</link></item>" for n in range(3))
+    feed = server.static("/thin.xml", f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
+                         content_type="application/rss+xml")
+    config = tmp_path / "sources.yml"
+    config.write_text(sources_yaml(demo_site.base) + f"  - name: thin-source\n    url: {feed}\n")
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"] = json.dumps(
+        {"conn_type": "postgres", "host": info["host"], "login": "postgres", "schema": info["dbname"]})
+    try:
+        dag = bag.dags["news_ingest"]
+        run = dag.test(run_conf={"config": str(config), "run_key": "gate-test"})
+    finally:
+        del os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"]
+    assert run.state == "failed"
+    states = {(ti.task_id, ti.rendered_map_index): ti.state for ti in run.get_task_instances()}
+    assert states[("ingest", "thin-source")] == "failed"
+    assert states[("ingest", "seoul-herald")] == "success"
+    assert states[("finish", None)] == "failed"  # after closing the run: the DAG run is red
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT status, message FROM news.runs WHERE run_id = 'gate-test'").fetchone()
+        articles = conn.execute("SELECT count(*) FROM news.articles").fetchone()
+        gate = conn.execute("SELECT gate FROM news.quality WHERE source = 'thin-source'").fetchone()
+    assert row is not None and row[0] == "failed"
+    assert "thin-source: 3 of 3 records rejected" in row[1]
+    assert articles == (8,)
+    assert gate == ("failed",)

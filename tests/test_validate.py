@@ -93,3 +93,24 @@ def test_mojibake_ratio() -> None:
 
 def test_empty_batch() -> None:
     assert validate_records([], RULES) == ([], [])
+
+
+STUB_PHRASES = [
+    "Please enable JavaScript to view", "JavaScript is disabled in your browser",
+    "This site requires JavaScript", "We use cookies to improve", "This website uses cookies",
+    "Accept all cookies", "Cookie settings", "Manage your consent",
+    "Subscribe now to continue reading", "This article is only available to members",
+    "The content is reserved for subscribers", "Already a subscriber? Log in",
+    "Sign in to continue", "Create a free account to read", "404 error", "Page not found",
+    "The page you were looking for could not be found", "This page doesn't exist",
+    "Access denied", "You don't have permission to access", "Verify you are a human",
+    "Are you a robot?", "Checking your browser before accessing",
+]
+
+
+@pytest.mark.parametrize("phrase", STUB_PHRASES)
+def test_stub_phrases_are_caught_through_the_keyword_prefilter(phrase: str) -> None:
+    """The keyword prefilter must never hide a pattern's match."""
+    text = phrase + ". " + BODY
+    valid, rejected = validate_records([art(1, text=text)], RULES, now=NOW)
+    assert valid == [] and [r.reason for r in rejected] == ["stub_page"]
