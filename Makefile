@@ -9,12 +9,13 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= sources.example.yml
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install demo test run lint bench clean
+.PHONY: help install demo test browser run lint bench airflow clean
 
 help:
 	@echo "make demo            offline demo: embedded PostgreSQL, demo news site, the DAG through Airflow"
 	@echo "make test            the whole test suite"
 	@echo "make run CONFIG=...  one pass over a real sources file (default $(CONFIG))"
+	@echo "make airflow         Airflow standalone on 127.0.0.1:8080 with the DAGs (Ctrl-C stops)"
 	@echo "make lint            ruff and mypy"
 	@echo "make bench           the benchmarks under bench/"
 
@@ -30,11 +31,21 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/news-ingest demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The UI test drives Debian's Chromium; install it when missing and we may (root + apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && { apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+	       || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } \
+	  || echo "chromium not installed: the browser test will be skipped"; }
 
 run: $(STAMP)
 	$(BIN)/news-ingest run --config $(CONFIG)
+
+airflow: $(STAMP)
+	$(BIN)/news-ingest airflow
 
 lint: $(STAMP)
 	$(BIN)/ruff check ingest dags plugins tests bench

@@ -1,148 +1,168 @@
 """
-### news_ingest
+### news-ingest DAGs
 
-One pass over the sources of `sources.yml`: feeds fetched, entries resolved,
-pages fetched and extracted, batches validated (Great Expectations), de-duplicated
-and loaded into the warehouse (connection `news_warehouse`).
+Passes over the sources of `sources.yml` (param `config`, else
+`$NEWS_INGEST_CONFIG`): feeds fetched, entries resolved, pages fetched and
+extracted, batches de-duplicated, validated (Great Expectations) and loaded
+into the warehouse (Airflow connection `news_warehouse`).
 
-* **plan**: reads the sources file (param `config`, else `$NEWS_INGEST_CONFIG`,
-  else `sources.yml` at the project root), migrates the warehouse and opens the
-  run's row in `news.runs`; returns batches of source names.
-* **ingest**: one mapped task per batch (labelled by its sources) runs the
-  `ingest` pipeline for those sources. Failures of single items are rows of
-  `news.rejections`, not task failures.
-* **finish**: closes the run and emits the `news_articles` asset.
+* **plan** reads the sources file, migrates the warehouse, opens the run's row in
+  `news.runs` and returns batches of source names, sources of one site together
+  (one task keeps per-host politeness);
+* **ingest** is mapped over the batches, each task labelled with its sources,
+  and runs the `ingest` pipeline for them. Single items that fail are rows of
+  `news.rejections`, not task failures; a quality gate failure turns the task
+  red without retries;
+* **finish** closes the run and emits the `news_articles` asset (red if a
+  batch failed).
 
-XCom carries source names and counts only. Re-running a run (same run id, or
-the same `run_key` param) updates its rows instead of adding new ones.
+XCom carries source names and counts only. Re-running a run updates its rows
+and adds none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, AssetWatcher, Param, dag, get_current_context, task
+from news_ingest_airflow import ARTICLES, NewFeedEntriesTrigger, record_failure, warehouse_dsn
 
-ARTICLES = Asset(name="news_articles", uri="postgres://warehouse:5432/news/news/articles")
-WAREHOUSE_CONN_ID = "news_warehouse"
-
-
-def warehouse_dsn() -> str:
-    """The `news_warehouse` connection as a libpq DSN; without one, the
-    environment's (NEWS_INGEST_DSN, else the embedded PostgreSQL)."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from ingest import db
-    from ingest.config import Environment
-
-    try:
-        conn = Connection.get(WAREHOUSE_CONN_ID)
-    except AirflowNotFoundException:
-        env = Environment()
-        return db.resolve_dsn(None, env.dsn, env.home)
-    return db.dsn_from_airflow_connection(
-        conn.host, conn.login, conn.password, conn.schema, conn.port, conn.extra_dejson
-    )
-
-
-def record_failure(context: dict[str, Any]) -> None:
-    """on_failure_callback: the run's row in news.runs says which task failed and why."""
-    from ingest import pipeline
-
-    params = context.get("params") or {}
-    run_key = params.get("run_key") or context["run_id"]
-    ti = context["ti"]
-    message = f"task {ti.task_id}[{ti.map_index}] failed: {context.get('exception')!r}"
-    try:
-        pipeline.end_run(warehouse_dsn(), run_key, "failed", message[:1000])
-    except Exception as exc:  # the callback must not hide the task's own error
-        print(f"could not record the failure in news.runs: {exc}")
-
-
-@dag(
-    schedule="@daily",
-    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-    catchup=False,
-    max_active_runs=1,
-    doc_md=__doc__,
-    tags=["news", "ingest"],
-    params={
-        "config": Param(None, type=["null", "string"], description="sources file path"),
-        "sources": Param(None, type=["null", "array"], description="only these source names"),
-        "run_key": Param(None, type=["null", "string"],
-                         description="warehouse run id (default: the Airflow run id)"),
-        "max_tasks": Param(32, type="integer", minimum=1, maximum=1024,
-                           description="at most this many mapped ingest tasks"),
-    },
-    default_args={
-        "retries": 2,
-        "retry_delay": dt.timedelta(minutes=1),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": dt.timedelta(minutes=15),
-        "on_failure_callback": record_failure,
-    },
+#: Updated by the feed watcher in the triggerer when a feed lists new entries.
+FEED_UPDATES = Asset(
+    name="news_feed_updates",
+    uri="news-ingest://feeds/updates",
+    watchers=[AssetWatcher(name="news_feed_watcher", trigger=NewFeedEntriesTrigger())],
 )
-def news_ingest() -> None:
-    @task
-    def plan(params: Any = None, run_id: Any = None) -> list[dict[str, Any]]:
-        from ingest import pipeline, sources
 
-        path, config = sources.load(params.get("config"))
-        names = [s.name for s in config.enabled_sources(params.get("sources"))]
-        run_key = params.get("run_key") or run_id
-        pipeline.begin_run(warehouse_dsn(), run_key, "airflow")
-        return [
-            {"run_key": run_key, "config": str(path), "sources": batch}
-            for batch in sources.plan_batches(names, params["max_tasks"])
-        ]
+PARAMS = {
+    "config": Param(None, type=["null", "string"], description="sources file path"),
+    "sources": Param(None, type=["null", "array"], description="only these source names"),
+    "run_key": Param(None, type=["null", "string"],
+                     description="warehouse run id (default: derived from the run)"),
+    "max_tasks": Param(32, type="integer", minimum=1, maximum=1024,
+                       description="at most this many mapped ingest tasks"),
+}
+DEFAULT_ARGS = {
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=1),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": dt.timedelta(minutes=15),
+    "on_failure_callback": record_failure,
+    # Ingest tasks share one pool, so a big refresh cannot take every worker slot.
+    # `make airflow` and docker-compose create `news_ingest`; default: Airflow's own.
+    "pool": os.environ.get("NEWS_INGEST_POOL", "default_pool"),
+}
 
-    @task(map_index_template="{{ batch_label }}", execution_timeout=dt.timedelta(hours=2))
-    def ingest(batch: dict[str, Any]) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
 
-        from ingest import pipeline, sources
-        from ingest.errors import QualityGateError
+def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
+    """An ingestion DAG. ``mode``: ``incremental`` (conditional GET, skip known
+    entries), ``full`` (every feed body read again, failing feeds tried despite
+    their back-off) or ``stream`` (only the sources the triggering events name)."""
 
-        get_current_context()["batch_label"] = ", ".join(batch["sources"])[:200]  # type: ignore[typeddict-unknown-key]
-        _, config = sources.load(batch["config"])
-        try:
-            result = pipeline.ingest_sources(
-                config, config.enabled_sources(batch["sources"]), warehouse_dsn(),
-                batch["run_key"],
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        catchup=False,
+        max_active_runs=1,
+        doc_md=f"{summary}\n\n{__doc__}",
+        tags=["news", "ingest", mode],
+        params=PARAMS,
+        default_args=DEFAULT_ARGS,
+    )
+    def pipeline_dag() -> None:
+        @task(pool="default_pool")
+        def plan(params: Any = None, run_id: Any = None, logical_date: Any = None,
+                 triggering_asset_events: Any = None) -> list[dict[str, Any]]:
+            from ingest import pipeline, sources
+
+            path, config = sources.load(params.get("config"))
+            names = params.get("sources")
+            if mode == "stream" and names is None:
+                names = sorted({
+                    name
+                    for events in (triggering_asset_events or {}).values()
+                    for event in events
+                    for name in (event.extra or {}).get("payload", {}).get("sources", [])
+                }) or None  # no payload: catch up on every source
+            chosen = config.enabled_sources(names)
+            run_key = params.get("run_key") or (
+                f"{dag_id}-{logical_date:%Y-%m-%d}" if mode == "full" and logical_date else run_id
             )
-        except QualityGateError as exc:  # good rows are loaded; retrying would not help
-            raise AirflowFailException(str(exc)) from exc
-        return {c.source: c.as_dict() for c in result.counts}
+            pipeline.begin_run(warehouse_dsn(), run_key, "airflow")
+            return [
+                {"run_key": run_key, "config": str(path), "sources": batch, "mode": mode}
+                for batch in sources.plan_batches(chosen, params["max_tasks"])
+            ]
 
-    @task(outlets=[ARTICLES], trigger_rule="all_done")
-    def finish(
-        batches: list[dict[str, Any]], results: Any, outlet_events: Any = None
-    ) -> dict[str, Any]:
-        """Close the run. If an ingest task failed, the run (and this task) fail too,
-        after recording it: the DAG run must not look green."""
-        from airflow.sdk.exceptions import AirflowFailException
+        @task(map_index_template="{{ batch_label }}", execution_timeout=dt.timedelta(hours=2))
+        def ingest(batch: dict[str, Any]) -> dict[str, Any]:
+            from airflow.sdk.exceptions import AirflowFailException
 
-        from ingest import pipeline
+            from ingest import pipeline, sources
+            from ingest.errors import QualityGateError
 
-        done = list(results)
-        if not batches:
-            return {}
-        failed = len(batches) - len(done)
-        message = f"{failed} of {len(batches)} ingest task(s) failed" if failed else None
-        run = pipeline.end_run(
-            warehouse_dsn(), batches[0]["run_key"], "failed" if failed else "success", message
-        )
-        if failed:
-            raise AirflowFailException(f"{message}: {run.get('message')}")
-        summary = {k: run[k] for k in ("run_id", "articles_new", "articles_seen_before",
-                                       "rejections")}
-        outlet_events[ARTICLES].extra = summary
-        return summary
+            context: Any = get_current_context()
+            context["batch_label"] = ", ".join(batch["sources"])[:200]
+            _, config = sources.load(batch["config"])
+            try:
+                result = pipeline.ingest_sources(
+                    config, config.enabled_sources(batch["sources"]), warehouse_dsn(),
+                    batch["run_key"], full_refresh=batch["mode"] == "full",
+                )
+            except QualityGateError as exc:  # good rows are loaded; retrying would not help
+                raise AirflowFailException(str(exc)) from exc
+            return {c.source: c.as_dict() for c in result.counts}
 
-    batches = plan()
-    finish(batches, ingest.expand(batch=batches))
+        @task(outlets=[ARTICLES], trigger_rule="all_done", pool="default_pool")
+        def finish(
+            batches: list[dict[str, Any]], results: Any, outlet_events: Any = None
+        ) -> dict[str, Any]:
+            """Close the run. If an ingest task failed, the run (and this task) fail
+            too, after recording it: the DAG run must not look green."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from ingest import pipeline
+
+            done = list(results)
+            if not batches:
+                return {}
+            failed = len(batches) - len(done)
+            message = f"{failed} of {len(batches)} ingest task(s) failed" if failed else None
+            run = pipeline.end_run(
+                warehouse_dsn(), batches[0]["run_key"], "failed" if failed else "success",
+                message,
+            )
+            if failed:
+                raise AirflowFailException(f"{message}: {run.get('message')}")
+            summary = {k: run[k] for k in ("run_id", "articles_new", "articles_seen_before",
+                                           "rejections")}
+            outlet_events[ARTICLES].extra = summary
+            return summary
+
+        batches = plan()
+        finish(batches, ingest.expand(batch=batches))
+
+    return pipeline_dag()
 
 
-news_ingest()
+ingest_dag(
+    "news_ingest", "@daily", "incremental",
+    "**news_ingest**: one incremental pass a day: feeds with conditional GET, stored "
+    "articles never downloaded again. Also what `make demo` runs.",
+)
+ingest_dag(
+    "news_ingest_daily", "@daily", "full",
+    "**news_ingest_daily**: the daily full refresh: every feed read again (no conditional "
+    "GET), failing feeds tried despite their back-off. Safe to re-run for any date: the run "
+    "key is the date (`news_ingest_daily-YYYY-MM-DD`).",
+)
+ingest_dag(
+    "news_ingest_stream", [FEED_UPDATES], "stream",
+    "**news_ingest_stream**: event-driven. The `news_feed_watcher` trigger polls the feeds "
+    "in the triggerer (conditional GET, each at its `poll_interval`) and updates the "
+    "`news_feed_updates` asset when one lists new entries; this DAG then ingests those "
+    "sources, whose known entries it skips.",
+)

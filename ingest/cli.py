@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     run.add_argument("--source", action="append", dest="sources", metavar="NAME",
                      help="only this source (repeatable)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="read every feed again (no conditional GET), even those backing off")
     run.set_defaults(handler=cmd_run)
 
     database = commands.add_parser("db", help="warehouse maintenance")
@@ -89,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--reason", help="only records rejected for this reason")
     again.set_defaults(handler=cmd_revalidate)
 
+    standalone = commands.add_parser(
+        "airflow", help="Airflow standalone on 127.0.0.1 with these DAGs (make airflow)")
+    standalone.add_argument("--port", type=int, default=8080)
+    standalone.set_defaults(handler=cmd_airflow)
+
     demo = commands.add_parser("demo", help="the offline demo: embedded PostgreSQL, demo site, DAG")
     demo.add_argument("--port", type=int, default=None, help="demo site port (default 8765)")
     demo.add_argument("--no-airflow", action="store_true",
@@ -114,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     dsn = _dsn(args, env)
     try:
         with Progress(enabled=sys.stderr.isatty()) as progress:
-            result = run_pass(config, dsn, source_names=args.sources, progress=progress.update)
+            result = run_pass(config, dsn, source_names=args.sources, progress=progress.update,
+                              full_refresh=args.full_refresh)
     except QualityGateError as exc:
         print_summary(exc.result.counts, exc.result.summary, exc.result.seconds)
         print(f"news-ingest: {exc}", file=sys.stderr)
@@ -179,6 +187,12 @@ def cmd_revalidate(args: argparse.Namespace) -> int:
     print(f"run {result.run_id}: {result.checked} quarantined record(s) checked, "
           f"{result.loaded} loaded; still rejected: {still}")
     return 0
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from ingest.demo.runner import run_standalone
+
+    return run_standalone(Environment(), port=args.port)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -112,6 +112,9 @@ class Settings(BaseModel):
         "runs in a row fails the run (0: never)",
     )
     keep_data_docs_runs: int = Field(default=100, ge=1)
+    poll_interval: float = Field(
+        default=300, ge=1, description="seconds between two looks at a feed (streaming watcher)"
+    )
 
 
 class SourceConfig(BaseModel):
@@ -131,6 +134,7 @@ class SourceConfig(BaseModel):
     obey_robots: bool | None = None
     gate_max_rejected_share: float | None = Field(default=None, ge=0, le=1)
     gate_silent_runs: int | None = Field(default=None, ge=0)
+    poll_interval: float | None = Field(default=None, ge=1)
 
     @field_validator("name")
     @classmethod

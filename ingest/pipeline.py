@@ -108,6 +108,7 @@ def ingest_sources(
     progress: ProgressFn | None = None,
     transport: Any = None,
     quality_dir: Path | None = None,
+    full_refresh: bool = False,
 ) -> SourcesResult:
     """Fetch, parse, resolve, fetch, extract, dedup, validate and load the sources.
 
@@ -117,7 +118,7 @@ def ingest_sources(
     quality_dir = quality_dir or Environment().home / "quality"
     with db.connect(dsn, autocommit=True) as conn:
         ingestion = _Ingestion(
-            config.settings, list(sources), conn, run_id, progress, quality_dir
+            config.settings, list(sources), conn, run_id, progress, quality_dir, full_refresh
         )
         asyncio.run(ingestion.run(transport))
     result = SourcesResult(
@@ -142,6 +143,7 @@ def run_pass(
     source_names: list[str] | None = None,
     progress: ProgressFn | None = None,
     quality_dir: Path | None = None,
+    full_refresh: bool = False,
 ) -> PassResult:
     """One pass over the enabled sources, without Airflow."""
     started = time.monotonic()
@@ -150,7 +152,7 @@ def run_pass(
     try:
         result = ingest_sources(
             config, config.enabled_sources(source_names), dsn, run_id, progress=progress,
-            quality_dir=quality_dir,
+            quality_dir=quality_dir, full_refresh=full_refresh,
         )
     except QualityGateError as exc:
         summary = end_run(dsn, run_id, "failed")  # the gate's message is on the run already
@@ -220,6 +222,7 @@ class _Ingestion:
         run_id: str,
         progress: ProgressFn | None,
         quality_dir: Path,
+        full_refresh: bool = False,
     ) -> None:
         self.settings = settings
         self.sources = {s.name: s for s in sources}
@@ -241,6 +244,7 @@ class _Ingestion:
         self.gates = {s.name: validate.gate_rules_for(s, settings) for s in sources}
         self.gate_failures: list[str | None] = []
         self.quality_dir = quality_dir
+        self.full_refresh = full_refresh
         self.validated_batches = 0
         self.docs: Path | None = None
 
@@ -297,7 +301,7 @@ class _Ingestion:
         state = self.feed_state.get(source.name)
         if state is None or state.feed_url != source.url:  # new source, or its URL changed
             state = self.feed_state[source.name] = FeedState(source.name, source.url)
-        if state.next_fetch_at is not None and state.next_fetch_at > now:
+        if not self.full_refresh and state.next_fetch_at is not None and state.next_fetch_at > now:
             # Failing feeds are polled less often, and say so instead of going quiet.
             counts.feed_status = "backoff"
             self._reject(source.name, FetchError(
@@ -311,7 +315,8 @@ class _Ingestion:
         try:
             fetched = await self.fetcher.get(
                 source.url, accept=fetch.FEED_ACCEPT, policy=self._policy(source),
-                etag=state.etag, last_modified=state.last_modified,
+                etag=None if self.full_refresh else state.etag,
+                last_modified=None if self.full_refresh else state.last_modified,
             )
             if fetched.status == 304:
                 counts.feed_status = state.last_status = "not_modified"

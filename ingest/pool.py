@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import multiprocessing
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -65,7 +67,11 @@ class ProcessPool:
                     max_workers=self.workers, mp_context=_context(),
                     initializer=self._initializer,
                 )
-                if self._initializer is not None:  # spawn the workers now, not at the first job
+                # Spawn every worker now, not at the first job, and without the main
+                # module: workers need ingest's functions only, and re-running the
+                # program that started them (the `airflow` command, in a task) in
+                # each of them is at best slow and at worst fatal.
+                with _main_module_hidden():
                     for _ in range(self.workers):
                         self._pool.submit(_noop)
             return self._pool
@@ -100,3 +106,23 @@ def _close_shared() -> None:
 
 def _noop() -> None:
     return None
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """While workers start, make ``__main__`` look like an interactive session, so
+    multiprocessing does not import it again in them."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    spec, path = getattr(main, "__spec__", None), getattr(main, "__file__", None)
+    main.__spec__ = None
+    if path is not None:
+        del main.__file__
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__file__ = path

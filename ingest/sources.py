@@ -5,12 +5,12 @@ An Airflow run maps one task over each unit; the CLI runs them all in one pass.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
-from ingest.config import Config, load_config
+from ingest.config import Config, SourceConfig, load_config
 from ingest.errors import ConfigError
+from ingest.resolve import site
 
 DEFAULT_CONFIG = Path("sources.yml")
 
@@ -31,10 +31,17 @@ def load(explicit: str | os.PathLike[str] | None = None) -> tuple[Path, Config]:
     return path, load_config(path)
 
 
-def plan_batches(names: list[str], max_units: int = 32) -> list[list[str]]:
-    """Split source names into at most ``max_units`` batches of near-equal size:
-    one source per unit while there are few, groups when there are many."""
-    if not names:
-        return []
-    per_unit = math.ceil(len(names) / max_units)
-    return [names[i : i + per_unit] for i in range(0, len(names), per_unit)]
+def plan_batches(sources: list[SourceConfig], max_units: int = 32) -> list[list[str]]:
+    """Source names in at most ``max_units`` batches: sources of one site always
+    together (per-host politeness lives in one process), one site per batch while
+    there are few, sites packed into batches of near-equal size when there are many."""
+    groups: dict[str, list[str]] = {}
+    for source in sources:
+        groups.setdefault(site(source.url), []).append(source.name)
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    if len(ordered) <= max_units:
+        return ordered
+    batches: list[list[str]] = [[] for _ in range(max_units)]
+    for group in ordered:  # largest first, into the emptiest batch
+        min(batches, key=len).extend(group)
+    return [b for b in batches if b]
