@@ -33,6 +33,18 @@ _shared_lock = threading.Lock()
 
 
 def _context() -> Any:
+    current = multiprocessing.current_process()
+    config: dict[str, Any] = current._config  # type: ignore[attr-defined]
+    if current.daemon:
+        # A Celery prefork worker runs tasks in daemonic processes, and multiprocessing
+        # refuses children to those. Ours are stopped by this process (at exit, or by
+        # the executor), so the rule's reason (orphans) does not apply.
+        config["daemon"] = False
+    authkey_type: Any = multiprocessing.process.AuthenticationString  # type: ignore[attr-defined]
+    if not isinstance(config.get("authkey"), authkey_type):
+        # Celery's billiard leaves its own authkey type behind, which the standard
+        # library refuses to pickle for the forkserver: give this process a fresh one.
+        config["authkey"] = authkey_type(os.urandom(32))
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     return ctx
