@@ -112,6 +112,14 @@ class Settings(BaseModel):
         "runs in a row fails the run (0: never)",
     )
     keep_data_docs_runs: int = Field(default=100, ge=1)
+    revisit_hours: float = Field(
+        default=48, ge=0,
+        description="a full refresh downloads articles first seen this recently again, so that "
+        "edits become new versions",
+    )
+    story_window_days: float = Field(
+        default=30, gt=0, description="near-duplicates are looked for among this many days"
+    )
     poll_interval: float = Field(
         default=300, ge=1, description="seconds between two looks at a feed (streaming watcher)"
     )

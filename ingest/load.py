@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest.dedup import CONTAINMENT, containment, shingles
 from ingest.models import Article, FeedState, Rejection, SourceCounts
 from ingest.robots import RobotsEntry
 
@@ -47,6 +48,9 @@ class LoadResult:
     new_by_source: dict[str, int] = field(default_factory=dict)
     seen_by_source: dict[str, int] = field(default_factory=dict)
     unplaced: list[tuple[str, str]] = field(default_factory=list)  # (source, url) not stored
+    changed_by_source: dict[str, int] = field(default_factory=dict)  # new versions
+    near_by_source: dict[str, int] = field(default_factory=dict)  # joined an earlier story
+    indexed: int = 0
 
 
 _STAGE_COLUMNS = (
@@ -61,59 +65,23 @@ def load_articles(
     run_id: str,
     articles: Sequence[Article],
     raw_pages: Iterable[RawPage] = (),
+    *,
+    story_window: timedelta = timedelta(days=30),
 ) -> LoadResult:
-    """Load one batch in one transaction. Running the same batch twice changes
-    nothing but ``last_seen_at``."""
+    """Load one batch in one transaction, then index it for search.
+
+    Running the same batch twice changes nothing but ``last_seen_at``. A record met
+    under a known URL with other content becomes a new version of that article. A
+    new article that re-tells a stored one (near-duplicate, within ``story_window``
+    of first sight) joins its story."""
     result = LoadResult()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
         _store_raw_pages(conn, raw_pages)
         if not articles:
             return result
-        conn.execute(
-            """CREATE TEMP TABLE stage_articles (
-                   rn integer PRIMARY KEY, url text, source text, title text, author text,
-                   published_at timestamptz, date_source text, language text, site_name text,
-                   text text, word_count integer, content_hash text, raw_sha256 text,
-                   extractor text, seen_at timestamptz, direct boolean, article_id bigint,
-                   is_new boolean
-               ) ON COMMIT DROP"""
-        )
-        conn.execute(
-            "CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP"
-        )
-        with conn.cursor() as cur:
-            with cur.copy(
-                f"COPY stage_articles ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-            ) as copy:
-                for rn, a in enumerate(articles):
-                    copy.write_row((
-                        rn, a.url, a.source, a.title, a.author, a.published_at, a.date_source,
-                        a.language, a.site_name, a.text, a.word_count, a.content_hash,
-                        a.raw_sha256, a.extractor, a.fetched_at, a.direct,
-                    ))
-            with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
-                for rn, a in enumerate(articles):
-                    for url, kind in a.urls:
-                        copy.write_row((rn, url, kind))
-
-        # Match: a URL already mapped, then the canonical URL, then the same text.
-        conn.execute(
-            """UPDATE stage_articles s SET article_id = m.article_id
-               FROM (SELECT DISTINCT ON (su.rn) su.rn, au.article_id
-                     FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
-                     ORDER BY su.rn, au.article_id) m
-               WHERE s.rn = m.rn"""
-        )
-        conn.execute(
-            """UPDATE stage_articles s SET article_id = a.article_id
-               FROM news.articles a WHERE s.article_id IS NULL AND a.url = s.url"""
-        )
-        conn.execute(
-            """UPDATE stage_articles s SET article_id = a.article_id
-               FROM news.articles a
-               WHERE s.article_id IS NULL AND a.content_hash = s.content_hash"""
-        )
+        _stage(conn, articles)
+        _match(conn)
         conn.execute(
             """WITH inserted AS (
                    INSERT INTO news.articles (
@@ -130,6 +98,10 @@ def load_articles(
                FROM inserted i WHERE s.url = i.url""",
             {"run": run_id},
         )
+        _new_versions(conn, run_id)
+        result.changed_by_source = dict(conn.execute(
+            "SELECT source, count(*)::integer FROM stage_articles WHERE changed GROUP BY 1"
+        ).fetchall())
         conn.execute(
             """UPDATE news.articles a
                SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s,
@@ -148,6 +120,7 @@ def load_articles(
                ORDER BY u.url, u.kind, u.rn
                ON CONFLICT (url, kind) DO NOTHING"""
         ).rowcount
+        result.near_by_source = _link_stories(conn, articles, story_window)
         result.unplaced = [
             (row[0], row[1])
             for row in conn.execute(
@@ -158,6 +131,10 @@ def load_articles(
             """SELECT source, coalesce(is_new, false), count(*) FROM stage_articles
                WHERE article_id IS NOT NULL GROUP BY 1, 2"""
         ).fetchall()
+        to_index = [
+            row[0] for row in conn.execute(
+                "SELECT DISTINCT article_id FROM stage_articles WHERE is_new OR changed")
+        ]
     for source, is_new, n in rows:
         bucket = result.new_by_source if is_new else result.seen_by_source
         bucket[source] = bucket.get(source, 0) + n
@@ -166,7 +143,197 @@ def load_articles(
         else:
             result.seen_before += n
     result.urls_added = max(added, 0)
+    # Outside the load's lock: search indexing is the slow part (stemming every word).
+    result.indexed = index_search(conn, to_index)
     return result
+
+
+def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
+    conn.execute(
+        """CREATE TEMP TABLE stage_articles (
+               rn integer PRIMARY KEY, url text, source text, title text, author text,
+               published_at timestamptz, date_source text, language text, site_name text,
+               text text, word_count integer, content_hash text, raw_sha256 text,
+               extractor text, seen_at timestamptz, direct boolean, article_id bigint,
+               matched_by text, is_new boolean, changed boolean
+           ) ON COMMIT DROP"""
+    )
+    conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP")
+    conn.execute("CREATE TEMP TABLE stage_bands (rn integer, band_hash bigint) ON COMMIT DROP")
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY stage_articles ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for rn, a in enumerate(articles):
+                copy.write_row((
+                    rn, a.url, a.source, a.title, a.author, a.published_at, a.date_source,
+                    a.language, a.site_name, a.text, a.word_count, a.content_hash,
+                    a.raw_sha256, a.extractor, a.fetched_at, a.direct,
+                ))
+        with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
+            for rn, a in enumerate(articles):
+                for url, kind in a.urls:
+                    copy.write_row((rn, url, kind))
+        with cur.copy("COPY stage_bands (rn, band_hash) FROM STDIN") as copy:
+            for rn, a in enumerate(articles):
+                for key in a.bands or ():
+                    copy.write_row((rn, key))
+    conn.execute("ANALYZE stage_articles")
+
+
+def _match(conn: psycopg.Connection[Any]) -> None:
+    """Match: a URL already mapped, then the canonical URL, then the same text."""
+    conn.execute(
+        """UPDATE stage_articles s SET article_id = m.article_id, matched_by = 'url'
+           FROM (SELECT DISTINCT ON (su.rn) su.rn, au.article_id
+                 FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
+                 ORDER BY su.rn, au.article_id) m
+           WHERE s.rn = m.rn"""
+    )
+    conn.execute(
+        """UPDATE stage_articles s SET article_id = a.article_id, matched_by = 'url'
+           FROM news.articles a WHERE s.article_id IS NULL AND a.url = s.url"""
+    )
+    conn.execute(
+        """UPDATE stage_articles s SET article_id = a.article_id, matched_by = 'text'
+           FROM news.articles a
+           WHERE s.article_id IS NULL AND a.content_hash = s.content_hash"""
+    )
+
+
+def _new_versions(conn: psycopg.Connection[Any], run_id: str) -> None:
+    """Known URL, other content: keep the old content in news.article_versions and make
+    the new one current. (Not when the new content is another article's: that is a
+    duplicate, not an edit.)"""
+    conn.execute(
+        """UPDATE stage_articles s SET changed = true
+           FROM news.articles a
+           WHERE s.article_id = a.article_id AND s.matched_by = 'url'
+             AND s.content_hash <> a.content_hash
+             AND NOT EXISTS (SELECT 1 FROM news.articles o WHERE o.content_hash = s.content_hash)
+             AND s.rn = (SELECT min(t.rn) FROM stage_articles t
+                         WHERE t.article_id = s.article_id)"""
+    )
+    conn.execute(
+        """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
+               text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
+           SELECT a.article_id, a.version, a.title, a.author, a.published_at, a.text,
+                  a.word_count, a.content_hash, coalesce(a.updated_at, a.first_seen_at),
+                  s.seen_at, %s,
+                  jsonb_build_object(
+                      'title', a.title IS DISTINCT FROM s.title,
+                      'author', a.author IS DISTINCT FROM s.author,
+                      'published_at', a.published_at IS DISTINCT FROM s.published_at,
+                      'text', true,
+                      'words_before', a.word_count, 'words_after', s.word_count)
+           FROM stage_articles s JOIN news.articles a USING (article_id)
+           WHERE s.changed
+           ON CONFLICT (article_id, version) DO NOTHING""",
+        (run_id,),
+    )
+    conn.execute(
+        """UPDATE news.articles a
+           SET title = s.title, author = s.author,
+               published_at = coalesce(a.published_at, s.published_at),
+               text = s.text, word_count = s.word_count, content_hash = s.content_hash,
+               raw_sha256 = s.raw_sha256, extractor = s.extractor, language = s.language,
+               version = a.version + 1, updated_at = s.seen_at
+           FROM stage_articles s
+           WHERE s.changed AND s.article_id = a.article_id"""
+    )
+    conn.execute(
+        """DELETE FROM news.minhash_bands m USING stage_articles s
+           WHERE s.changed AND m.article_id = s.article_id"""
+    )
+
+
+def _link_stories(
+    conn: psycopg.Connection[Any], articles: Sequence[Article], window: timedelta
+) -> dict[str, int]:
+    """Index the new (and changed) articles' band keys; join each new article to the
+    story of the earliest stored document it near-duplicates. Returns, per source, how
+    many new articles joined another document's story."""
+    conn.execute(
+        """INSERT INTO news.minhash_bands (band_hash, article_id, first_seen_at)
+           SELECT b.band_hash, s.article_id, s.seen_at
+           FROM stage_bands b JOIN stage_articles s USING (rn)
+           WHERE s.is_new OR s.changed"""
+    )
+    pairs = conn.execute(
+        """SELECT DISTINCT s.rn, s.article_id, m.article_id
+           FROM stage_bands b
+           JOIN stage_articles s USING (rn)
+           JOIN news.minhash_bands m ON m.band_hash = b.band_hash
+           WHERE s.is_new AND m.article_id <> s.article_id
+             AND m.first_seen_at >= s.seen_at - %s""",
+        (window,),
+    ).fetchall()
+    if not pairs:
+        return {}
+    by_id = {}
+    for rn, article_id, _ in pairs:
+        by_id[article_id] = articles[rn]
+    others = sorted({c for _, _, c in pairs} - set(by_id))
+    stored = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT article_id, story_id, first_seen_at, text FROM news.articles "
+            "WHERE article_id = ANY(%s)", (others,))
+    }
+    batch_rows = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT a.article_id, a.story_id, a.first_seen_at FROM news.articles a "
+            "WHERE a.article_id = ANY(%s)", (sorted(by_id),))
+    }
+    texts = {aid: a.text for aid, a in by_id.items()} | {aid: r[2] for aid, r in stored.items()}
+    story = {aid: r[0] for aid, r in batch_rows.items()} | {aid: r[0] for aid, r in stored.items()}
+    seen = {aid: r[1] for aid, r in batch_rows.items()} | {aid: r[1] for aid, r in stored.items()}
+    sets: dict[int, Any] = {}
+
+    def shingle_set(aid: int) -> Any:
+        if aid not in sets:
+            sets[aid] = shingles(texts[aid])
+        return sets[aid]
+
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for _, new_id, other in pairs:
+        if other in texts and containment(shingle_set(new_id), shingle_set(other)) >= CONTAINMENT:
+            parent[find(new_id)] = find(other)
+    groups: dict[int, list[int]] = {}
+    for aid in list(parent):
+        groups.setdefault(find(aid), []).append(aid)
+    joined: dict[str, int] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        first = min(members, key=lambda aid: (seen[aid], aid))
+        target = story[first]
+        merged = sorted({story[aid] for aid in members} - {target})
+        conn.execute(
+            "UPDATE news.articles SET story_id = %s WHERE story_id = ANY(%s)", (target, merged)
+        )
+        for aid in members:
+            if aid in by_id and story[aid] != target:
+                joined[by_id[aid].source] = joined.get(by_id[aid].source, 0) + 1
+    return joined
+
+
+def index_search(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:
+    """Full-text index these articles (news.article_search) in chunks."""
+    done = 0
+    for start in range(0, len(article_ids), 1000):
+        row = conn.execute(
+            "SELECT news.index_search(%s)", (list(article_ids[start : start + 1000]),)
+        ).fetchone()
+        done += row[0] if row else 0
+    return done
 
 
 _FEED_COLUMNS = (
@@ -218,17 +385,20 @@ def robots_put(conn: psycopg.Connection[Any], entry: RobotsEntry) -> None:
         )
 
 
-def known_urls(conn: psycopg.Connection[Any], urls: Iterable[str]) -> dict[str, int]:
-    """{url: article_id} for those of ``urls`` already mapped to an article."""
+def known_urls(
+    conn: psycopg.Connection[Any], urls: Iterable[str]
+) -> dict[str, tuple[int, datetime]]:
+    """{url: (article_id, first_seen_at)} for those of ``urls`` already mapped to an article."""
     wanted = list(dict.fromkeys(urls))
     if not wanted:
         return {}
     rows = conn.execute(
-        "SELECT DISTINCT ON (url) url, article_id FROM news.article_urls WHERE url = ANY(%s)"
-        " ORDER BY url, article_id",
+        """SELECT DISTINCT ON (u.url) u.url, u.article_id, a.first_seen_at
+           FROM news.article_urls u JOIN news.articles a USING (article_id)
+           WHERE u.url = ANY(%s) ORDER BY u.url, u.article_id""",
         (wanted,),
     ).fetchall()
-    return {url: article_id for url, article_id in rows}
+    return {url: (article_id, first_seen) for url, article_id, first_seen in rows}
 
 
 def touch_known(
@@ -331,16 +501,19 @@ def record_source_counts(
     rows = [
         (run_id, c.source, at, c.feeds_fetched, c.entries_seen, c.articles_fetched,
          c.articles_extracted, c.articles_valid, c.articles_new, c.articles_seen_before,
-         c.rejections)
+         c.rejections, c.articles_changed, c.near_duplicates)
         for c in counts
     ]
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             """INSERT INTO news.run_sources (run_id, source, finished_at, feeds_fetched,
                    entries_seen, articles_fetched, articles_extracted, articles_valid,
-                   articles_new, articles_seen_before, rejections)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   articles_new, articles_seen_before, rejections, articles_changed,
+                   near_duplicates)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (run_id, source) DO UPDATE SET
+                   articles_changed = EXCLUDED.articles_changed,
+                   near_duplicates = EXCLUDED.near_duplicates,
                    finished_at = EXCLUDED.finished_at,
                    feeds_fetched = EXCLUDED.feeds_fetched,
                    entries_seen = EXCLUDED.entries_seen,

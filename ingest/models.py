@@ -42,6 +42,7 @@ class Article:
     extractor: str | None = None
     fetched_at: datetime | None = None
     direct: bool = True  # met in the publisher's own feed, not through an aggregator
+    bands: list[int] | None = None  # MinHash LSH band keys (dedup.band_keys)
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Article:
@@ -105,6 +106,8 @@ class SourceCounts:
     articles_valid: int = 0
     articles_new: int = 0
     articles_seen_before: int = 0
+    articles_changed: int = 0
+    near_duplicates: int = 0
     rejections: int = 0
     feed_status: str | None = None  # ok, not_modified, backoff, or a rejection reason
     reasons: dict[str, int] = field(default_factory=dict)

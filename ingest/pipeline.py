@@ -405,14 +405,16 @@ class _Ingestion:
         )
         fresh: list[FeedEntry] = []
         sightings: list[tuple[int, bool, list[tuple[str, str]]]] = []
+        revisit_after = datetime.now(UTC) - timedelta(hours=self.settings.revisit_hours)
         for entry in entries:
             pairs = candidates[entry.link]
-            article_id = next((known[u] for u, _ in pairs if u in known), None)
-            if article_id is None:
+            match = next((known[u] for u, _ in pairs if u in known), None)
+            if match is None or (self.full_refresh and match[1] >= revisit_after):
+                # new, or recent enough that the full refresh looks again for edits
                 fresh.append(entry)
             else:
                 direct = is_direct(entry.link, unwrap(entry.link, self.wrappers), pairs[-1][0])
-                sightings.append((article_id, direct, [p for p in pairs if p[0] not in known]))
+                sightings.append((match[0], direct, [p for p in pairs if p[0] not in known]))
                 self.progress("item", source.name, 1)
         if sightings:
             await self._db(
@@ -540,11 +542,18 @@ class _Ingestion:
         for article in valid:
             self.counts[article.source].articles_valid += 1
             self.counts[article.source].validated += 1
-        result = load.load_articles(self.conn, self.run_id, valid, raws)
+        result = load.load_articles(
+            self.conn, self.run_id, valid, raws,
+            story_window=timedelta(days=self.settings.story_window_days),
+        )
         for source, n in result.new_by_source.items():
             self.counts[source].articles_new += n
         for source, n in result.seen_by_source.items():
             self.counts[source].articles_seen_before += n
+        for source, n in result.changed_by_source.items():
+            self.counts[source].articles_changed += n
+        for source, n in result.near_by_source.items():
+            self.counts[source].near_duplicates += n
         for source, url in result.unplaced:
             rejection = Rejection(source, "load", "load_conflict", "matched no row", url)
             self.counts[source].reject(rejection.reason)
@@ -630,6 +639,7 @@ def _article(
         extractor=extracted.extractor,
         fetched_at=fetched.fetched_at,
         direct=is_direct(entry.link, target, canonical),
+        bands=extracted.bands,
     )
 
 

@@ -116,6 +116,11 @@ def _close_shared() -> None:
         pool.close()
 
 
+# A process started by multiprocessing joins its children before atexit handlers run:
+# close the pools in multiprocessing's own exit step first, or it waits forever.
+multiprocessing.util.Finalize(None, _close_shared, exitpriority=100)
+
+
 def _noop() -> None:
     return None
 

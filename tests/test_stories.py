@@ -1,0 +1,197 @@
+"""Stories (near-duplicates), versions, search and the consumer views, on a real warehouse."""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+
+from conftest import ROOT, SEEDS, LoopbackServer
+from ingest.config import parse_config
+from ingest.dedup import band_keys, containment, content_hash, word_count
+from ingest.demo.site import sources_yaml
+from ingest.load import load_articles
+from ingest.models import Article
+from ingest.pipeline import run_pass
+
+
+def demo_pass(site: Any, dsn: str, **kwargs: Any) -> Any:
+    return run_pass(parse_config(yaml.safe_load(sources_yaml(site.base))), dsn, **kwargs)
+
+
+def test_the_repost_joins_the_original_story(demo_site: Any, dsn: str,
+                                             conn: psycopg.Connection[Any]) -> None:
+    demo_pass(demo_site, dsn)
+    rows = conn.execute(
+        "SELECT source, story_id, article_id FROM news.articles "
+        "WHERE url LIKE '%%central-asia-roundtable%%' OR url LIKE '%%korea-central-asia%%'"
+    ).fetchall()
+    assert {r[0] for r in rows} == {"korea-daily-post", "central-asia-review"}
+    assert len({r[1] for r in rows}) == 1, rows
+    original = next(r for r in rows if r[0] == "korea-daily-post")
+    assert original[1] == original[2]  # the story is the original's
+    story = conn.execute(
+        "SELECT representative_source, copies, sources FROM news.stories WHERE story_id = %s",
+        (original[1],)).fetchone()
+    assert story == ("korea-daily-post", 2, ["central-asia-review", "korea-daily-post"])
+    # every other story has one document: no false merge among different stories
+    assert conn.execute("SELECT count(*) FROM news.stories WHERE copies > 1").fetchone() == (1,)
+    assert conn.execute("SELECT sum(near_duplicates) FROM news.runs").fetchone() == (1,)
+
+
+def strip_seed_dirt(text: str) -> str:
+    """The seeds as their publisher would have them: without the aggregator's lines."""
+    keep = [line for line in text.splitlines()
+            if not re.match(r"^(Source link|Author|Publish date|Copyright for|Exit mobile|#)", line)]
+    text = "\n".join(keep)
+    text = re.sub(r"^\s*date \d{4}-\d{2}-\d{2}\s*", "", text)
+    return text.replace("(based on postings by The Korea Times)", "")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds absent")
+@pytest.mark.parametrize("seed", ["000", "004"])
+def test_seed_reposts_are_near_duplicates_of_their_originals(
+    seed: str, conn: psycopg.Connection[Any]
+) -> None:
+    repost = next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8")
+    original = strip_seed_dirt(repost)
+    # the original site's edition: its own first paragraph dropped, a word changed
+    paragraphs = [p for p in original.split("\n\n") if p.strip()]
+    original = "\n\n".join(paragraphs[1:]).replace("said", "stated", 1)
+    assert content_hash(original) != content_hash(repost)
+    assert containment(original, repost) >= 0.5
+
+    def art(n: int, text: str, source: str) -> Article:
+        return Article(source=source, url=f"https://{source}.example/{n}", urls=[],
+                       title=f"T{n}", author=None, published_at=None, language="en",
+                       site_name=None, text=text, word_count=word_count(text),
+                       content_hash=content_hash(text), bands=band_keys(text),
+                       fetched_at=datetime.now(UTC))
+
+    load_articles(conn, "r1", [art(1, original, "publisher")])
+    load_articles(conn, "r2", [art(2, repost, "aggregator")])
+    stories = conn.execute("SELECT DISTINCT story_id FROM news.articles").fetchall()
+    assert len(stories) == 1
+
+
+def test_different_stories_stay_apart(conn: psycopg.Connection[Any]) -> None:
+    """Seeds about the same topic (Korea's economic cooperation) are different stories."""
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds absent")
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("0*.txt"))]
+    batch = [Article(source="s", url=f"https://s.example/{n}", urls=[], title=f"T{n}",
+                     author=None, published_at=None, language="en", site_name=None, text=t,
+                     word_count=word_count(t), content_hash=content_hash(t),
+                     bands=band_keys(t), fetched_at=datetime.now(UTC))
+             for n, t in enumerate(texts)]
+    load_articles(conn, "r1", batch)
+    assert conn.execute("SELECT count(DISTINCT story_id) FROM news.articles").fetchone() == (5,)
+
+
+def test_a_changed_page_becomes_a_new_version(server: LoopbackServer, dsn: str,
+                                              conn: psycopg.Connection[Any]) -> None:
+    body = ("<html><head><title>Budget talks</title></head><body><article><h1>Budget talks</h1>"
+            + "".join(f"<p>Paragraph {n} about the budget talks between the parties in the "
+                      "assembly, which went on late into the night.</p>" for n in range(8))
+            + "</article></body></html>")
+    url = server.static("/story", body)
+    feed = server.static("/feed.xml", f"<rss version='2.0'><channel><title>t</title><item>"
+                         f"<title>b</title><link>{url}</link></item></channel></rss>",
+                         content_type="application/rss+xml")
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "s", "url": feed}]})
+    run_pass(config, dsn)
+    run_pass(config, dsn, full_refresh=True)  # unchanged: only last_seen_at moves
+    assert conn.execute("SELECT version FROM news.articles").fetchone() == (1,)
+    server.static("/story", body.replace("late into the night", "until dawn, and agreed"))
+    result = run_pass(config, dsn, full_refresh=True)
+    assert result.summary["articles_changed"] == 1
+    row = conn.execute("SELECT version, text LIKE '%%until dawn%%', updated_at IS NOT NULL "
+                       "FROM news.articles").fetchone()
+    assert row == (2, True, True)
+    old = conn.execute("SELECT version, text LIKE '%%late into the night%%', changes->>'text' "
+                       "FROM news.article_versions").fetchone()
+    assert old == (1, True, "true")
+    assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (1,)
+    # search follows the new version
+    hits = conn.execute("SELECT count(*) FROM news.search('dawn')").fetchone()
+    assert hits == (1,)
+
+
+def test_search_ranks_the_relevant_article_first(demo_site: Any, dsn: str,
+                                                 conn: psycopg.Connection[Any]) -> None:
+    demo_pass(demo_site, dsn)
+    hits = conn.execute("SELECT title, rank, snippet FROM news.search('picosecond lasers')"
+                        ).fetchall()
+    assert hits and "Lithuanian" in hits[0][0]
+    assert "<b>" in hits[0][2]
+    batteries = conn.execute("SELECT title FROM news.search('battery factories Poland', 3)"
+                             ).fetchall()
+    assert batteries[0][0].startswith("Battery makers")
+    assert conn.execute("SELECT count(*) FROM news.search('xylophone')").fetchone() == (0,)
+
+
+def test_examples_sql_runs(demo_site: Any, dsn: str, conn: psycopg.Connection[Any]) -> None:
+    """Every query of sql/examples.sql runs on a loaded warehouse and returns rows."""
+    demo_pass(demo_site, dsn)
+    conn.execute("SELECT news.build_daily_digest(current_date)")
+    text = (ROOT / "sql" / "examples.sql").read_text()
+    queries = [q.strip() for q in re.split(r";\s*\n", text) if q.strip() and
+               not all(line.startswith("--") for line in q.strip().splitlines())]
+    assert len(queries) >= 8
+    for query in queries:
+        rows = conn.execute(query).fetchall()
+        assert rows, f"no rows from:\n{query}"
+
+
+def _concurrent_pass(base: str, dsn: str, barrier: Any) -> None:
+    from ingest.demo.site import sources_yaml as make
+
+    config = parse_config(yaml.safe_load(make(base)))
+    barrier.wait()
+    run_pass(config, dsn)
+
+
+def test_two_overlapping_passes_never_duplicate(demo_site: Any, dsn: str,
+                                                conn: psycopg.Connection[Any]) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_concurrent_pass, args=(demo_site.base, dsn, barrier))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(180)
+        assert p.exitcode == 0
+    assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (8,)
+    dupes = conn.execute("SELECT count(*) FROM (SELECT content_hash FROM news.articles "
+                         "GROUP BY 1 HAVING count(*) > 1) d").fetchone()
+    assert dupes == (0,)
+    assert conn.execute("SELECT count(*) FROM news.runs").fetchone() == (2,)
+
+
+def test_views_for_dashboards(demo_site: Any, dsn: str, conn: psycopg.Connection[Any]) -> None:
+    demo_pass(demo_site, dsn)
+    days = conn.execute("SELECT source, articles FROM news.daily_source_counts ORDER BY 1").fetchall()
+    assert sum(n for _, n in days) == 8
+    fresh = dict(conn.execute("SELECT source, failing FROM news.source_freshness").fetchall())
+    assert set(fresh) == {"korea-daily-post", "seoul-herald", "trade-ministry",
+                          "central-asia-review", "bing-korea-lithuania"}
+    assert not any(fresh.values())
+
+
+def test_explain_uses_indexes_for_time_ranges(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("SET enable_seqscan = off")
+    plan = "\n".join(r[0] for r in conn.execute(
+        "EXPLAIN SELECT * FROM news.articles WHERE published_at >= now() - interval '1 day'"))
+    assert "articles_published_at" in plan
+    plan = "\n".join(r[0] for r in conn.execute(
+        "EXPLAIN SELECT * FROM news.articles WHERE first_seen_at >= now() - interval '1 day'"))
+    assert "articles_first_seen_at" in plan
+
+
