@@ -91,7 +91,9 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
             run_key = params.get("run_key") or (
                 f"{dag_id}-{logical_date:%Y-%m-%d}" if mode == "full" and logical_date else run_id
             )
-            pipeline.begin_run(warehouse_dsn(), run_key, "airflow")
+            pipeline.begin_run(
+                warehouse_dsn(), run_key, "airflow", config.settings.story_window_days
+            )
             return [
                 {"run_key": run_key, "config": str(path), "sources": batch, "mode": mode}
                 for batch in sources.plan_batches(chosen, params["max_tasks"])

@@ -2,6 +2,7 @@
 
     news-ingest run --config sources.yml [--dsn DSN] [--source NAME ...]
     news-ingest db migrate [--dsn DSN]
+    news-ingest db rebuild-stories [--days N] [--dsn DSN]
     news-ingest docs [--serve]
     news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
     news-ingest demo [--port PORT]
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate = db_commands.add_parser("migrate", help="apply sql/ migrations (idempotent)")
     migrate.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     migrate.set_defaults(handler=cmd_migrate)
+    stories = db_commands.add_parser(
+        "rebuild-stories", help="the near-duplicate pass from scratch (after changing thresholds)")
+    stories.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    stories.add_argument("--days", type=float, default=30,
+                         help="articles first seen within this many days (default 30)")
+    stories.set_defaults(handler=cmd_rebuild_stories)
     shell = db_commands.add_parser("shell", help="psql on the warehouse (starts the embedded one)")
     shell.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     shell.add_argument("-c", "--command", help="run this SQL and exit")
@@ -140,6 +147,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     with db.connect(_dsn(args, env), autocommit=True) as conn:
         applied = db.migrate(conn)
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_rebuild_stories(args: argparse.Namespace) -> int:
+    import time
+    from datetime import timedelta
+
+    from ingest import db
+    from ingest.stories import rebuild_stories
+
+    env = Environment()
+    started = time.perf_counter()
+    with db.connect(_dsn(args, env), autocommit=True) as conn:
+        db.migrate(conn)
+        indexed, linked = rebuild_stories(conn, timedelta(days=args.days))
+    print(f"indexed {indexed} article(s); {linked} share a story with another "
+          f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 

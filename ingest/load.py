@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.dedup import CONTAINMENT, containment, shingles
+from ingest.dedup import collapse_batch
 from ingest.models import Article, FeedState, Rejection, SourceCounts
 from ingest.robots import RobotsEntry
 
@@ -47,16 +47,17 @@ class LoadResult:
     urls_added: int = 0
     new_by_source: dict[str, int] = field(default_factory=dict)
     seen_by_source: dict[str, int] = field(default_factory=dict)
-    unplaced: list[tuple[str, str]] = field(default_factory=list)  # (source, url) not stored
+    fresh: list[tuple[int, Article]] = field(default_factory=list)  # new or changed
     changed_by_source: dict[str, int] = field(default_factory=dict)  # new versions
     near_by_source: dict[str, int] = field(default_factory=dict)  # joined an earlier story
     indexed: int = 0
 
 
-_STAGE_COLUMNS = (
-    "rn", "url", "source", "title", "author", "published_at", "date_source", "language",
-    "site_name", "text", "word_count", "content_hash", "raw_sha256", "extractor", "seen_at",
-    "direct",
+_ARTICLE_COLUMNS = (
+    "article_id", "story_id", "url", "source", "title", "author", "published_at",
+    "date_source", "language", "site_name", "text", "word_count", "content_hash",
+    "raw_sha256", "extractor", "first_seen_at", "last_seen_at", "first_run_id",
+    "last_run_id", "direct",
 )
 
 
@@ -65,16 +66,18 @@ def load_articles(
     run_id: str,
     articles: Sequence[Article],
     raw_pages: Iterable[RawPage] = (),
-    *,
-    story_window: timedelta = timedelta(days=30),
 ) -> LoadResult:
-    """Load one batch in one transaction, then index it for search.
+    """Load one batch in one transaction.
 
-    Running the same batch twice changes nothing but ``last_seen_at``. A record met
-    under a known URL with other content becomes a new version of that article. A
-    new article that re-tells a stored one (near-duplicate, within ``story_window``
-    of first sight) joins its story."""
+    Keys first: the batch's URLs and hashes are staged and matched against the
+    warehouse; only then do the new records' texts travel, once, by COPY straight
+    into news.articles. Running the same batch twice changes nothing but
+    ``last_seen_at``. A record met under a known URL with other content becomes a
+    new version of that article. ``result.fresh`` lists the (article_id, record)
+    pairs that are new or changed: hand them to :func:`link_stories` and
+    :func:`index_search` (:func:`load_batch` does all three)."""
     result = LoadResult()
+    articles, _ = collapse_batch(articles)  # one document once, even if given twice
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
         _store_raw_pages(conn, raw_pages)
@@ -82,136 +85,173 @@ def load_articles(
             return result
         _stage(conn, articles)
         _match(conn)
-        conn.execute(
-            """WITH inserted AS (
-                   INSERT INTO news.articles (
-                       url, source, title, author, published_at, date_source, language,
-                       site_name, text, word_count, content_hash, raw_sha256, extractor,
-                       first_seen_at, last_seen_at, first_run_id, last_run_id, direct)
-                   SELECT url, source, title, author, published_at, date_source, language,
-                          site_name, text, word_count, content_hash, raw_sha256, extractor,
-                          seen_at, seen_at, %(run)s, %(run)s, direct
-                   FROM stage_articles WHERE article_id IS NULL ORDER BY rn
-                   ON CONFLICT DO NOTHING
-                   RETURNING article_id, url)
-               UPDATE stage_articles s SET article_id = i.article_id, is_new = true
-               FROM inserted i WHERE s.url = i.url""",
-            {"run": run_id},
-        )
-        _new_versions(conn, run_id)
-        result.changed_by_source = dict(conn.execute(
-            "SELECT source, count(*)::integer FROM stage_articles WHERE changed GROUP BY 1"
-        ).fetchall())
+        matched = {
+            rn: (article_id, by, old_hash)
+            for rn, article_id, by, old_hash in conn.execute(
+                """SELECT s.rn, s.article_id, s.matched_by, a.content_hash
+                   FROM stage_keys s JOIN news.articles a USING (article_id)""")
+        }
+        new_rns = [rn for rn in range(len(articles)) if rn not in matched]
+        ids = _insert_new(conn, run_id, [articles[rn] for rn in new_rns])
+        changed = _new_versions(conn, run_id, articles, matched)
+        with conn.cursor() as cur, cur.copy(
+            "COPY stage_ids (rn, article_id, is_new, changed) FROM STDIN"
+        ) as copy:
+            for rn, article_id in zip(new_rns, ids, strict=True):
+                copy.write_row((rn, article_id, True, False))
+            for rn, (article_id, _, _) in matched.items():
+                copy.write_row((rn, article_id, False, rn in changed))
         conn.execute(
             """UPDATE news.articles a
                SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s,
                    source = CASE WHEN s.direct AND NOT a.direct THEN s.source ELSE a.source END,
                    direct = a.direct OR s.direct
-               FROM stage_articles s
-               WHERE s.article_id = a.article_id AND s.is_new IS NOT TRUE""",
+               FROM stage_keys s JOIN stage_ids i USING (rn)
+               WHERE i.article_id = a.article_id AND NOT i.is_new""",
             (run_id,),
         )
         added = conn.execute(
             """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
-               SELECT DISTINCT ON (u.url, u.kind) u.url, u.kind, s.article_id, s.source,
-                      s.seen_at
-               FROM stage_urls u JOIN stage_articles s USING (rn)
-               WHERE s.article_id IS NOT NULL
-               ORDER BY u.url, u.kind, u.rn
+               SELECT u.url, u.kind, i.article_id, s.source, s.seen_at
+               FROM stage_urls u JOIN stage_keys s USING (rn) JOIN stage_ids i USING (rn)
                ON CONFLICT (url, kind) DO NOTHING"""
         ).rowcount
-        result.near_by_source = _link_stories(conn, articles, story_window)
-        result.unplaced = [
-            (row[0], row[1])
-            for row in conn.execute(
-                "SELECT source, url FROM stage_articles WHERE article_id IS NULL ORDER BY rn"
-            )
-        ]
-        rows = conn.execute(
-            """SELECT source, coalesce(is_new, false), count(*) FROM stage_articles
-               WHERE article_id IS NOT NULL GROUP BY 1, 2"""
-        ).fetchall()
-        to_index = [
-            row[0] for row in conn.execute(
-                "SELECT DISTINCT article_id FROM stage_articles WHERE is_new OR changed")
-        ]
-    for source, is_new, n in rows:
-        bucket = result.new_by_source if is_new else result.seen_by_source
-        bucket[source] = bucket.get(source, 0) + n
-        if is_new:
-            result.new += n
-        else:
-            result.seen_before += n
+    for rn, article_id in zip(new_rns, ids, strict=True):
+        a = articles[rn]
+        result.new_by_source[a.source] = result.new_by_source.get(a.source, 0) + 1
+        result.fresh.append((article_id, a))
+    for rn, (article_id, _, _) in matched.items():
+        a = articles[rn]
+        result.seen_by_source[a.source] = result.seen_by_source.get(a.source, 0) + 1
+        if rn in changed:
+            result.changed_by_source[a.source] = result.changed_by_source.get(a.source, 0) + 1
+            result.fresh.append((article_id, a))
+    result.new, result.seen_before = len(new_rns), len(matched)
     result.urls_added = max(added, 0)
-    # Outside the load's lock: search indexing is the slow part (stemming every word).
-    result.indexed = index_search(conn, to_index)
+    return result
+
+
+def load_batch(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    articles: Sequence[Article],
+    raw_pages: Iterable[RawPage] = (),
+    *,
+    story_window: timedelta = timedelta(days=30),
+) -> LoadResult:
+    """The whole load stage for one batch: load, link near-duplicates into stories
+    (among the articles first seen within ``story_window``), index for search."""
+    from ingest.stories import link_stories
+
+    result = load_articles(conn, run_id, articles, raw_pages)
+    result.near_by_source = link_stories(conn, result.fresh, story_window)
+    result.indexed = index_search(conn, [article_id for article_id, _ in result.fresh])
     return result
 
 
 def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
+    """The batch's keys (not its texts) in temporary tables."""
     conn.execute(
-        """CREATE TEMP TABLE stage_articles (
-               rn integer PRIMARY KEY, url text, source text, title text, author text,
-               published_at timestamptz, date_source text, language text, site_name text,
-               text text, word_count integer, content_hash text, raw_sha256 text,
-               extractor text, seen_at timestamptz, direct boolean, article_id bigint,
-               matched_by text, is_new boolean, changed boolean
+        """CREATE TEMP TABLE stage_keys (
+               rn integer PRIMARY KEY, url text, content_hash text, source text,
+               seen_at timestamptz, direct boolean, article_id bigint, matched_by text
            ) ON COMMIT DROP"""
     )
     conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP")
-    conn.execute("CREATE TEMP TABLE stage_bands (rn integer, band_hash bigint) ON COMMIT DROP")
+    conn.execute(
+        "CREATE TEMP TABLE stage_ids (rn integer PRIMARY KEY, article_id bigint, is_new boolean, "
+        "changed boolean) ON COMMIT DROP"
+    )
     with conn.cursor() as cur:
-        with cur.copy(f"COPY stage_articles ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY stage_keys (rn, url, content_hash, source, seen_at, direct) FROM STDIN"
+        ) as copy:
             for rn, a in enumerate(articles):
-                copy.write_row((
-                    rn, a.url, a.source, a.title, a.author, a.published_at, a.date_source,
-                    a.language, a.site_name, a.text, a.word_count, a.content_hash,
-                    a.raw_sha256, a.extractor, a.fetched_at, a.direct,
-                ))
+                copy.write_row((rn, a.url, a.content_hash, a.source, a.fetched_at, a.direct))
         with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
             for rn, a in enumerate(articles):
                 for url, kind in a.urls:
                     copy.write_row((rn, url, kind))
-        with cur.copy("COPY stage_bands (rn, band_hash) FROM STDIN") as copy:
-            for rn, a in enumerate(articles):
-                for key in a.bands or ():
-                    copy.write_row((rn, key))
-    conn.execute("ANALYZE stage_articles")
 
 
 def _match(conn: psycopg.Connection[Any]) -> None:
     """Match: a URL already mapped, then the canonical URL, then the same text."""
     conn.execute(
-        """UPDATE stage_articles s SET article_id = m.article_id, matched_by = 'url'
-           FROM (SELECT DISTINCT ON (su.rn) su.rn, au.article_id
-                 FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
-                 ORDER BY su.rn, au.article_id) m
-           WHERE s.rn = m.rn"""
+        """UPDATE stage_keys s SET article_id = au.article_id, matched_by = 'url'
+           FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
+           WHERE s.rn = su.rn"""
     )
     conn.execute(
-        """UPDATE stage_articles s SET article_id = a.article_id, matched_by = 'url'
+        """UPDATE stage_keys s SET article_id = a.article_id, matched_by = 'url'
            FROM news.articles a WHERE s.article_id IS NULL AND a.url = s.url"""
     )
     conn.execute(
-        """UPDATE stage_articles s SET article_id = a.article_id, matched_by = 'text'
+        """UPDATE stage_keys s SET article_id = a.article_id, matched_by = 'text'
            FROM news.articles a
            WHERE s.article_id IS NULL AND a.content_hash = s.content_hash"""
     )
 
 
-def _new_versions(conn: psycopg.Connection[Any], run_id: str) -> None:
+def _insert_new(
+    conn: psycopg.Connection[Any], run_id: str, fresh: Sequence[Article]
+) -> list[int]:
+    """COPY the new records straight into news.articles, with ids drawn beforehand
+    (each is its own story until link_stories says otherwise)."""
+    if not fresh:
+        return []
+    ids = [
+        row[0] for row in conn.execute(
+            "SELECT nextval(pg_get_serial_sequence('news.articles', 'article_id')) "
+            "FROM generate_series(1, %s)", (len(fresh),))
+    ]
+    with conn.cursor() as cur, cur.copy(
+        f"COPY news.articles ({', '.join(_ARTICLE_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for article_id, a in zip(ids, fresh, strict=True):
+            copy.write_row((
+                article_id, article_id, a.url, a.source, a.title, a.author, a.published_at,
+                a.date_source, a.language, a.site_name, a.text, a.word_count, a.content_hash,
+                a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
+                a.direct,
+            ))
+    return ids
+
+
+def _new_versions(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    articles: Sequence[Article],
+    matched: dict[int, tuple[int, str, str]],
+) -> set[int]:
     """Known URL, other content: keep the old content in news.article_versions and make
     the new one current. (Not when the new content is another article's: that is a
-    duplicate, not an edit.)"""
+    duplicate, not an edit.) Returns the rows (batch positions) that changed."""
+    candidates: dict[int, int] = {}
+    for rn, (article_id, by, old_hash) in matched.items():
+        if by == "url" and articles[rn].content_hash != old_hash and article_id not in candidates:
+            candidates[article_id] = rn
+    if not candidates:
+        return set()
+    taken = {
+        row[0] for row in conn.execute(
+            "SELECT content_hash FROM news.articles WHERE content_hash = ANY(%s)",
+            ([articles[rn].content_hash for rn in candidates.values()],))
+    }
+    changed = {aid: rn for aid, rn in candidates.items()
+               if articles[rn].content_hash not in taken}
+    if not changed:
+        return set()
     conn.execute(
-        """UPDATE stage_articles s SET changed = true
-           FROM news.articles a
-           WHERE s.article_id = a.article_id AND s.matched_by = 'url'
-             AND s.content_hash <> a.content_hash
-             AND NOT EXISTS (SELECT 1 FROM news.articles o WHERE o.content_hash = s.content_hash)
-             AND s.rn = (SELECT min(t.rn) FROM stage_articles t
-                         WHERE t.article_id = s.article_id)"""
+        """CREATE TEMP TABLE stage_changed (article_id bigint, title text, author text,
+               published_at timestamptz, text text, word_count integer, content_hash text,
+               raw_sha256 text, extractor text, language text, seen_at timestamptz)
+           ON COMMIT DROP"""
     )
+    with conn.cursor() as cur, cur.copy("COPY stage_changed FROM STDIN") as copy:
+        for aid, rn in changed.items():
+            a = articles[rn]
+            copy.write_row((aid, a.title, a.author, a.published_at, a.text, a.word_count,
+                            a.content_hash, a.raw_sha256, a.extractor, a.language, a.fetched_at))
     conn.execute(
         """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
                text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
@@ -224,8 +264,7 @@ def _new_versions(conn: psycopg.Connection[Any], run_id: str) -> None:
                       'published_at', a.published_at IS DISTINCT FROM s.published_at,
                       'text', true,
                       'words_before', a.word_count, 'words_after', s.word_count)
-           FROM stage_articles s JOIN news.articles a USING (article_id)
-           WHERE s.changed
+           FROM stage_changed s JOIN news.articles a USING (article_id)
            ON CONFLICT (article_id, version) DO NOTHING""",
         (run_id,),
     )
@@ -236,93 +275,9 @@ def _new_versions(conn: psycopg.Connection[Any], run_id: str) -> None:
                text = s.text, word_count = s.word_count, content_hash = s.content_hash,
                raw_sha256 = s.raw_sha256, extractor = s.extractor, language = s.language,
                version = a.version + 1, updated_at = s.seen_at
-           FROM stage_articles s
-           WHERE s.changed AND s.article_id = a.article_id"""
+           FROM stage_changed s WHERE s.article_id = a.article_id"""
     )
-    conn.execute(
-        """DELETE FROM news.minhash_bands m USING stage_articles s
-           WHERE s.changed AND m.article_id = s.article_id"""
-    )
-
-
-def _link_stories(
-    conn: psycopg.Connection[Any], articles: Sequence[Article], window: timedelta
-) -> dict[str, int]:
-    """Index the new (and changed) articles' band keys; join each new article to the
-    story of the earliest stored document it near-duplicates. Returns, per source, how
-    many new articles joined another document's story."""
-    conn.execute(
-        """INSERT INTO news.minhash_bands (band_hash, article_id, first_seen_at)
-           SELECT b.band_hash, s.article_id, s.seen_at
-           FROM stage_bands b JOIN stage_articles s USING (rn)
-           WHERE s.is_new OR s.changed"""
-    )
-    pairs = conn.execute(
-        """SELECT DISTINCT s.rn, s.article_id, m.article_id
-           FROM stage_bands b
-           JOIN stage_articles s USING (rn)
-           JOIN news.minhash_bands m ON m.band_hash = b.band_hash
-           WHERE s.is_new AND m.article_id <> s.article_id
-             AND m.first_seen_at >= s.seen_at - %s""",
-        (window,),
-    ).fetchall()
-    if not pairs:
-        return {}
-    by_id = {}
-    for rn, article_id, _ in pairs:
-        by_id[article_id] = articles[rn]
-    others = sorted({c for _, _, c in pairs} - set(by_id))
-    stored = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "SELECT article_id, story_id, first_seen_at, text FROM news.articles "
-            "WHERE article_id = ANY(%s)", (others,))
-    }
-    batch_rows = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            "SELECT a.article_id, a.story_id, a.first_seen_at FROM news.articles a "
-            "WHERE a.article_id = ANY(%s)", (sorted(by_id),))
-    }
-    texts = {aid: a.text for aid, a in by_id.items()} | {aid: r[2] for aid, r in stored.items()}
-    story = {aid: r[0] for aid, r in batch_rows.items()} | {aid: r[0] for aid, r in stored.items()}
-    seen = {aid: r[1] for aid, r in batch_rows.items()} | {aid: r[1] for aid, r in stored.items()}
-    sets: dict[int, Any] = {}
-
-    def shingle_set(aid: int) -> Any:
-        if aid not in sets:
-            sets[aid] = shingles(texts[aid])
-        return sets[aid]
-
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for _, new_id, other in pairs:
-        if other in texts and containment(shingle_set(new_id), shingle_set(other)) >= CONTAINMENT:
-            parent[find(new_id)] = find(other)
-    groups: dict[int, list[int]] = {}
-    for aid in list(parent):
-        groups.setdefault(find(aid), []).append(aid)
-    joined: dict[str, int] = {}
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        first = min(members, key=lambda aid: (seen[aid], aid))
-        target = story[first]
-        merged = sorted({story[aid] for aid in members} - {target})
-        conn.execute(
-            "UPDATE news.articles SET story_id = %s WHERE story_id = ANY(%s)", (target, merged)
-        )
-        for aid in members:
-            if aid in by_id and story[aid] != target:
-                joined[by_id[aid].source] = joined.get(by_id[aid].source, 0) + 1
-    return joined
+    return set(changed.values())
 
 
 def index_search(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:

@@ -22,14 +22,14 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 
-from ingest import db, extract, fetch, load, parse, validate
+from ingest import db, extract, fetch, load, parse, stories, validate
 from ingest.config import Config, Environment, Settings, SourceConfig
 from ingest.dedup import collapse_batch
 from ingest.errors import (
@@ -65,7 +65,6 @@ ProgressFn = Callable[[str, str, int], None]
 class SourcesResult:
     counts: list[SourceCounts]
     fetch: fetch.FetchStats
-    unplaced: list[tuple[str, str]]
     docs: Path | None  # the Data Docs index, when this call validated anything
 
 
@@ -76,7 +75,6 @@ class PassResult:
     summary: dict[str, Any]
     fetch: fetch.FetchStats
     seconds: float
-    unplaced: list[tuple[str, str]] = field(default_factory=list)
     docs: Path | None = None
 
 
@@ -84,10 +82,14 @@ def new_run_id(trigger: str) -> str:
     return f"{trigger}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def begin_run(dsn: str, run_id: str, trigger: str) -> None:
-    """Migrate the warehouse and open the run's record (idempotent)."""
+def begin_run(dsn: str, run_id: str, trigger: str, story_window_days: float = 30) -> None:
+    """Migrate the warehouse, make sure the near-duplicate index survived (it is
+    rebuilt after a crash emptied it), and open the run's record (idempotent)."""
     with db.connect(dsn, autocommit=True) as conn:
         db.migrate(conn)
+        rebuilt = stories.ensure_story_index(conn, timedelta(days=story_window_days))
+        if rebuilt:
+            log.warning("rebuilt the near-duplicate index for %d articles", rebuilt)
         load.start_run(conn, run_id, trigger, datetime.now(UTC))
 
 
@@ -122,8 +124,7 @@ def ingest_sources(
         )
         asyncio.run(ingestion.run(transport))
     result = SourcesResult(
-        list(ingestion.counts.values()), ingestion.fetch_stats, ingestion.unplaced,
-        ingestion.docs,
+        list(ingestion.counts.values()), ingestion.fetch_stats, ingestion.docs,
     )
     if ingestion.gate_failures:
         raise QualityGateError(
@@ -148,7 +149,7 @@ def run_pass(
     """One pass over the enabled sources, without Airflow."""
     started = time.monotonic()
     run_id = run_id or new_run_id(trigger)
-    begin_run(dsn, run_id, trigger)
+    begin_run(dsn, run_id, trigger, config.settings.story_window_days)
     try:
         result = ingest_sources(
             config, config.enabled_sources(source_names), dsn, run_id, progress=progress,
@@ -158,14 +159,14 @@ def run_pass(
         summary = end_run(dsn, run_id, "failed")  # the gate's message is on the run already
         partial: SourcesResult = exc.result
         exc.result = PassResult(run_id, partial.counts, summary, partial.fetch,
-                                time.monotonic() - started, partial.unplaced, partial.docs)
+                                time.monotonic() - started, partial.docs)
         raise
     except BaseException as exc:
         end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
         raise
     summary = end_run(dsn, run_id)
     return PassResult(run_id, result.counts, summary, result.fetch, time.monotonic() - started,
-                      result.unplaced, result.docs)
+                      result.docs)
 
 
 @dataclass
@@ -201,7 +202,8 @@ def revalidate(
         }
         distinct, _ = collapse_batch(articles)
         valid, invalid = validate.validate_records(distinct, rules)
-        load.load_articles(conn, run_id, valid)
+        load.load_batch(conn, run_id, valid,
+                        story_window=timedelta(days=settings.story_window_days))
         load.resolve_rejections(conn, [a.url for a in valid], run_id)
         load.record_rejections(conn, run_id, invalid)
     still: dict[str, int] = {}
@@ -235,7 +237,6 @@ class _Ingestion:
         self.pending: list[Article] = []
         self.pending_raw: list[load.RawPage] = []
         self.pending_rejections: list[Rejection] = []
-        self.unplaced: list[tuple[str, str]] = []
         self.fetch_stats = fetch.FetchStats()
         self._db_lock = threading.Lock()
         self.feed_state: dict[str, FeedState] = {}
@@ -542,7 +543,7 @@ class _Ingestion:
         for article in valid:
             self.counts[article.source].articles_valid += 1
             self.counts[article.source].validated += 1
-        result = load.load_articles(
+        result = load.load_batch(
             self.conn, self.run_id, valid, raws,
             story_window=timedelta(days=self.settings.story_window_days),
         )
@@ -554,11 +555,6 @@ class _Ingestion:
             self.counts[source].articles_changed += n
         for source, n in result.near_by_source.items():
             self.counts[source].near_duplicates += n
-        for source, url in result.unplaced:
-            rejection = Rejection(source, "load", "load_conflict", "matched no row", url)
-            self.counts[source].reject(rejection.reason)
-            invalid.append(rejection)
-            self.unplaced.append((source, url))
         load.record_rejections(self.conn, self.run_id, [*rejections, *invalid])
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:

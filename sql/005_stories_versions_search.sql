@@ -3,20 +3,24 @@
 -- MinHash LSH band keys, one row per (band, article): a new article's candidates
 -- are the articles sharing a band key, found by an index lookup, then verified
 -- on their texts (containment of 5-word shingles). first_seen_at bounds the window.
-CREATE TABLE news.minhash_bands (
+-- 42 rows per article: kept lean (no foreign key, one index, no WAL) because it is
+-- the biggest table by rows and every load writes to it. It is derived data: after
+-- a crash PostgreSQL empties an unlogged table, and the next run rebuilds it from
+-- the articles' texts (ingest.load.ensure_story_index). A deleted article's rows are
+-- harmless: candidates are verified against news.articles.
+CREATE UNLOGGED TABLE news.minhash_bands (
     band_hash      bigint NOT NULL,
-    article_id     bigint NOT NULL REFERENCES news.articles (article_id) ON DELETE CASCADE,
+    article_id     bigint NOT NULL,
     first_seen_at  timestamptz NOT NULL
 );
 CREATE INDEX minhash_bands_hash ON news.minhash_bands (band_hash);
-CREATE INDEX minhash_bands_article ON news.minhash_bands (article_id);
 COMMENT ON TABLE news.minhash_bands IS 'Near-duplicate index: MinHash LSH band keys of each article (42 bands of 3 rows over 5-word shingles).';
 
 ALTER TABLE news.articles ADD COLUMN version integer NOT NULL DEFAULT 1;
 ALTER TABLE news.articles ADD COLUMN updated_at timestamptz;
 COMMENT ON COLUMN news.articles.version IS 'Content version: 1 at first sight, +1 each time the page at the same URL changed (earlier ones in news.article_versions).';
 COMMENT ON COLUMN news.articles.updated_at IS 'When the current version replaced the previous one; NULL for version 1.';
-COMMENT ON COLUMN news.articles.story_id IS 'Documents telling the same story share it: exact copies are one document, and near-duplicates (a re-post on another site with other boilerplate, small edits, another title) join the story of the earliest document they match. See news.stories.';
+COMMENT ON COLUMN news.articles.story_id IS 'Documents telling the same story share it: exact copies are one document, and near-duplicates (a re-post on another site with other boilerplate, small edits, another title) share the story of the earliest published of them. See news.stories.';
 
 CREATE TABLE news.article_versions (
     article_id      bigint NOT NULL REFERENCES news.articles (article_id) ON DELETE CASCADE,

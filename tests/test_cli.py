@@ -60,6 +60,18 @@ def test_run_against_the_demo_site(demo_site: Any, dsn: str, tmp_path: Path) -> 
     # not a terminal: plain log lines, no progress bar
     assert "entries" in result.stderr
 
+    # The full near-duplicate pass finds the stories the incremental one found.
+    import psycopg
+
+    query = "SELECT article_id, story_id FROM news.articles ORDER BY article_id"
+    with psycopg.connect(dsn) as conn:
+        incremental = conn.execute(query).fetchall()
+    rebuilt = run("db", "rebuild-stories", "--dsn", dsn)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"indexed {len(incremental)} article(s); 2 share a story" in rebuilt.stdout
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(query).fetchall() == incremental
+
 
 def test_db_migrate_is_idempotent(dsn: str) -> None:
     first = run("db", "migrate", "--dsn", dsn)

@@ -15,7 +15,7 @@ from conftest import ROOT, SEEDS, LoopbackServer
 from ingest.config import parse_config
 from ingest.dedup import band_keys, containment, content_hash, word_count
 from ingest.demo.site import sources_yaml
-from ingest.load import load_articles
+from ingest.load import load_batch
 from ingest.models import Article
 from ingest.pipeline import run_pass
 
@@ -73,8 +73,8 @@ def test_seed_reposts_are_near_duplicates_of_their_originals(
                        content_hash=content_hash(text), bands=band_keys(text),
                        fetched_at=datetime.now(UTC))
 
-    load_articles(conn, "r1", [art(1, original, "publisher")])
-    load_articles(conn, "r2", [art(2, repost, "aggregator")])
+    load_batch(conn, "r1", [art(1, original, "publisher")])
+    load_batch(conn, "r2", [art(2, repost, "aggregator")])
     stories = conn.execute("SELECT DISTINCT story_id FROM news.articles").fetchall()
     assert len(stories) == 1
 
@@ -89,7 +89,7 @@ def test_different_stories_stay_apart(conn: psycopg.Connection[Any]) -> None:
                      word_count=word_count(t), content_hash=content_hash(t),
                      bands=band_keys(t), fetched_at=datetime.now(UTC))
              for n, t in enumerate(texts)]
-    load_articles(conn, "r1", batch)
+    load_batch(conn, "r1", batch)
     assert conn.execute("SELECT count(DISTINCT story_id) FROM news.articles").fetchone() == (5,)
 
 
@@ -195,3 +195,20 @@ def test_explain_uses_indexes_for_time_ranges(conn: psycopg.Connection[Any]) -> 
     assert "articles_first_seen_at" in plan
 
 
+
+
+def test_the_near_duplicate_index_is_rebuilt_after_a_crash(
+    demo_site: Any, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """news.minhash_bands is unlogged: PostgreSQL empties it after a crash. The next run
+    rebuilds it from the stored texts, and re-posts still find their stories."""
+    from datetime import timedelta
+
+    from ingest.stories import ensure_story_index
+
+    demo_pass(demo_site, dsn)
+    before = conn.execute("SELECT count(*) FROM news.minhash_bands").fetchone()
+    conn.execute("TRUNCATE news.minhash_bands")  # what crash recovery does to it
+    assert ensure_story_index(conn, timedelta(days=30)) == 8
+    assert conn.execute("SELECT count(*) FROM news.minhash_bands").fetchone() == before
+    assert ensure_story_index(conn, timedelta(days=30)) == 0
