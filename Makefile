@@ -53,6 +53,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/extraction.py
 
 clean:
 	rm -rf $(VENV) .news-ingest .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -5,6 +5,7 @@
     news-ingest db rebuild-stories [--days N] [--dsn DSN]
     news-ingest docs [--serve]
     news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
+    news-ingest reextract [--source NAME] [--since DATE]
     news-ingest demo [--port PORT]
 
 Exit status: 0 when the pass completed (rejected items included), 2 when it
@@ -18,7 +19,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--source", help="only this source")
     again.add_argument("--reason", help="only records rejected for this reason")
     again.set_defaults(handler=cmd_revalidate)
+
+    redo = commands.add_parser(
+        "reextract", help="derive stored records again from their raw pages (no fetching)"
+    )
+    redo.add_argument("--config", "-c", type=Path, help="sources file (per-source settings)")
+    redo.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    redo.add_argument("--source", help="only this source")
+    redo.add_argument("--since", type=_since,
+                      help="only articles first seen since: a date (2026-11-01), a timestamp, "
+                      "or a number of days (7)")
+    redo.add_argument("--workers", type=int, default=None, help="extraction processes")
+    redo.set_defaults(handler=cmd_reextract)
 
     standalone = commands.add_parser(
         "airflow", help="Airflow standalone on 127.0.0.1 with these DAGs (make airflow)")
@@ -210,6 +225,37 @@ def cmd_revalidate(args: argparse.Namespace) -> int:
     still = ", ".join(f"{r}={n}" for r, n in sorted(result.still_rejected.items())) or "none"
     print(f"run {result.run_id}: {result.checked} quarantined record(s) checked, "
           f"{result.loaded} loaded; still rejected: {still}")
+    return 0
+
+
+def _since(value: str) -> datetime:
+    """A date, an ISO timestamp (UTC unless it says otherwise) or a number of days ago."""
+    try:
+        return datetime.now(UTC) - timedelta(days=float(value))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"not a date, a timestamp or a number of days: {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from ingest.reextract import reextract
+    from ingest.sources import config_path
+
+    env = Environment()
+    config = load_config(config_path(args.config or env.config))
+    started = time.perf_counter()
+    result = reextract(config, _dsn(args, env), source=args.source, since=args.since,
+                       workers=args.workers)
+    rejected = ", ".join(f"{r}={n}" for r, n in sorted(result.rejected.items())) or "none"
+    print(f"run {result.run_id}: {result.pages} raw page(s), {result.records} record(s) "
+          f"re-derived in {time.perf_counter() - started:.1f} s: {result.changed_text} with "
+          f"new text, {result.changed_metadata} with new metadata only, {result.unchanged} "
+          f"unchanged, {result.new_items} new item(s); kept as stored: {rejected}")
     return 0
 
 

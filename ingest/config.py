@@ -31,7 +31,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.clean import CleanRule
 from ingest.errors import ConfigError
+from ingest.split import SplitRule
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -143,6 +145,14 @@ class SourceConfig(BaseModel):
     gate_max_rejected_share: float | None = Field(default=None, ge=0, le=1)
     gate_silent_runs: int | None = Field(default=None, ge=0)
     poll_interval: float | None = Field(default=None, ge=1)
+    clean: list[CleanRule] = Field(
+        default_factory=list,
+        description="cleaning rules of this source, beside ingest/rules/clean.yml; one with "
+        "the name of a global rule replaces it",
+    )
+    split: SplitRule | None = Field(
+        default=None, description="list pages (press releases): one record per item"
+    )
 
     @field_validator("name")
     @classmethod

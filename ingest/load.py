@@ -57,7 +57,8 @@ _ARTICLE_COLUMNS = (
     "article_id", "story_id", "url", "source", "title", "author", "published_at",
     "date_source", "language", "site_name", "text", "word_count", "content_hash",
     "raw_sha256", "extractor", "first_seen_at", "last_seen_at", "first_run_id",
-    "last_run_id", "direct",
+    "last_run_id", "direct", "modified_at", "feed_title", "feed_published_at", "feed_author",
+    "removed", "extracted_at",
 )
 
 
@@ -212,7 +213,8 @@ def _insert_new(
                 article_id, article_id, a.url, a.source, a.title, a.author, a.published_at,
                 a.date_source, a.language, a.site_name, a.text, a.word_count, a.content_hash,
                 a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
-                a.direct,
+                a.direct, a.modified_at, a.feed_title, a.feed_published_at, a.feed_author,
+                Jsonb(a.removed) if a.removed else None, a.fetched_at,
             ))
     return ids
 
@@ -244,14 +246,17 @@ def _new_versions(
     conn.execute(
         """CREATE TEMP TABLE stage_changed (article_id bigint, title text, author text,
                published_at timestamptz, text text, word_count integer, content_hash text,
-               raw_sha256 text, extractor text, language text, seen_at timestamptz)
+               raw_sha256 text, extractor text, language text, seen_at timestamptz,
+               date_source text, site_name text, modified_at timestamptz, removed jsonb)
            ON COMMIT DROP"""
     )
     with conn.cursor() as cur, cur.copy("COPY stage_changed FROM STDIN") as copy:
         for aid, rn in changed.items():
             a = articles[rn]
             copy.write_row((aid, a.title, a.author, a.published_at, a.text, a.word_count,
-                            a.content_hash, a.raw_sha256, a.extractor, a.language, a.fetched_at))
+                            a.content_hash, a.raw_sha256, a.extractor, a.language, a.fetched_at,
+                            a.date_source, a.site_name, a.modified_at,
+                            Jsonb(a.removed) if a.removed else None))
     conn.execute(
         """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
                text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
@@ -272,8 +277,12 @@ def _new_versions(
         """UPDATE news.articles a
            SET title = s.title, author = s.author,
                published_at = coalesce(a.published_at, s.published_at),
+               date_source = CASE WHEN a.published_at IS NULL THEN s.date_source
+                                  ELSE a.date_source END,
                text = s.text, word_count = s.word_count, content_hash = s.content_hash,
                raw_sha256 = s.raw_sha256, extractor = s.extractor, language = s.language,
+               site_name = coalesce(s.site_name, a.site_name), modified_at = s.modified_at,
+               removed = s.removed, extracted_at = s.seen_at,
                version = a.version + 1, updated_at = s.seen_at
            FROM stage_changed s WHERE s.article_id = a.article_id"""
     )

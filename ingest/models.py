@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 STAGES = ("fetch", "parse", "extract", "validate", "load")
+_DATETIMES = ("published_at", "fetched_at", "modified_at", "feed_published_at")
 
 
 @dataclass(slots=True)
@@ -43,12 +44,17 @@ class Article:
     fetched_at: datetime | None = None
     direct: bool = True  # met in the publisher's own feed, not through an aggregator
     bands: list[int] | None = None  # MinHash LSH band keys (dedup.band_keys)
+    modified_at: datetime | None = None
+    feed_title: str | None = None
+    feed_published_at: datetime | None = None
+    feed_author: str | None = None
+    removed: dict[str, int] | None = None  # cleaning rule -> lines removed
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Article:
         """The record back from :meth:`as_payload` (a rejection's payload)."""
         values = dict(data)
-        for key in ("published_at", "fetched_at"):
+        for key in _DATETIMES:
             if values.get(key):
                 values[key] = datetime.fromisoformat(values[key])
         values["urls"] = [tuple(pair) for pair in values.get("urls") or []]
@@ -58,7 +64,7 @@ class Article:
     def as_payload(self) -> dict[str, Any]:
         """JSON-ready dict, kept with a rejection so the record can be re-validated."""
         data = asdict(self)
-        for key in ("published_at", "fetched_at"):
+        for key in _DATETIMES:
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         return data

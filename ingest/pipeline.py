@@ -457,9 +457,11 @@ class _Ingestion:
                 feed_published_at=entry.published_at,
                 feed_author=entry.author,
                 timezone=source.timezone,
+                clean=tuple(source.clean),
+                split=source.split,
             )
             try:
-                extracted = await self.pool.run(extract.extract_page, job)
+                records = await self.pool.run(extract.extract_items, job)
             except ExtractError as exc:
                 self._keep_raw(fetched)
                 self._reject(source.name, exc, url=fetched.url)
@@ -472,14 +474,16 @@ class _Ingestion:
                     url=fetched.url,
                 )
                 return
-        counts.articles_extracted += 1
+        counts.articles_extracted += len(records)
+        first = records[0]
         self.pending_raw.append(
             load.RawPage(
-                extracted.raw_sha256, extracted.raw_gzip, len(fetched.body),
-                fetched.content_type, extracted.encoding, fetched.url, fetched.fetched_at,
+                first.raw_sha256, first.raw_gzip, len(fetched.body),
+                fetched.content_type, first.encoding, fetched.url, fetched.fetched_at,
             )
         )
-        self.pending.append(_article(source.name, entry, fetched, target, extracted))
+        self.pending.extend(_article(source.name, entry, fetched, target, extracted)
+                            for extracted in records)
         if len(self.pending) >= self.settings.batch_size:
             await self._flush()
 
@@ -602,22 +606,14 @@ class _WarehouseRobots:
 def _article(
     source: str, entry: FeedEntry, fetched: fetch.Fetched, target: str, extracted: Extracted
 ) -> Article:
-    canonical = canonicalize(fetched.url)
-    pairs: list[tuple[str, str]] = [(entry.link, "feed_link")]
-    pairs += [(hop, "redirect") for hop in url_aliases([target, *fetched.hops[:-1]])
-              if hop != entry.link]
-    pairs += [(fetched.url, "final"), (canonical, "canonical")]
-    declared = extracted.declared_url
-    if declared and declared.startswith(("http://", "https://")):
-        try:
-            declared_canonical = canonicalize(declared)
-        except ValueError:
-            declared_canonical = None
-        # Only a same-host declaration is trusted (some sites declare their home page).
-        if declared_canonical and _host(declared_canonical) == _host(canonical) and (
-            _path(declared_canonical) not in ("", "/")
-        ):
-            pairs.append((declared, "declared"))
+    if extracted.item_url:
+        # An item of a split page: its own URL only, since the page's URLs name every
+        # item of the page and would match them all to one article.
+        canonical = extracted.item_url
+        pairs: list[tuple[str, str]] = [(canonical, "item")]
+    else:
+        canonical = canonicalize(fetched.url)
+        pairs = _page_urls(entry, fetched, target, canonical, extracted.declared_url)
     return Article(
         source=source,
         url=canonical,
@@ -636,7 +632,34 @@ def _article(
         fetched_at=fetched.fetched_at,
         direct=is_direct(entry.link, target, canonical),
         bands=extracted.bands,
+        modified_at=extracted.modified_at,
+        feed_title=entry.title,
+        feed_published_at=entry.published_at,
+        feed_author=entry.author,
+        removed=extracted.removed or None,
     )
+
+
+def _page_urls(
+    entry: FeedEntry, fetched: fetch.Fetched, target: str, canonical: str, declared: str | None
+) -> list[tuple[str, str]]:
+    """Every URL the page was met under: feed link, redirect hops, final, canonical, and
+    the URL it declares itself when that is on the same host."""
+    pairs: list[tuple[str, str]] = [(entry.link, "feed_link")]
+    pairs += [(hop, "redirect") for hop in url_aliases([target, *fetched.hops[:-1]])
+              if hop != entry.link]
+    pairs += [(fetched.url, "final"), (canonical, "canonical")]
+    if declared and declared.startswith(("http://", "https://")):
+        try:
+            declared_canonical = canonicalize(declared)
+        except ValueError:
+            declared_canonical = None
+        # Only a same-host declaration is trusted (some sites declare their home page).
+        if declared_canonical and _host(declared_canonical) == _host(canonical) and (
+            _path(declared_canonical) not in ("", "/")
+        ):
+            pairs.append((declared, "declared"))
+    return pairs
 
 
 def _host(url: str) -> str:

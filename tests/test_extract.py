@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -60,18 +61,29 @@ def test_extract_a_demo_article() -> None:
     assert "subscribe" not in out.text
     assert out.word_count > 150
     assert out.published_at is not None
-    # the page's day, at midnight in the source's zone
-    assert out.published_at.isoformat() == "2026-11-20T00:00:00+09:00"
-    assert out.date_source == "page"
+    # the page's full timestamp from its <meta>, shown in the source's zone
+    assert out.published_at.isoformat() == "2026-11-20T09:30:00+09:00"
+    assert out.date_source == "meta"
     assert len(out.content_hash) == 64
 
 
-def test_feed_date_wins_over_page_day() -> None:
+def test_page_metadata_date_wins_over_the_feed_and_the_feed_over_guesses() -> None:
+    """The page's declared publication time is the most precise; the feed's date
+    beats what can only be guessed from the page's text or its URL."""
     article = _demo("herald", "1021")
     when = datetime(2026, 11, 19, 1, 0, tzinfo=UTC)
-    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/h", feed_published_at=when,
-                                  body=render_article("http://127.0.0.1:1", article).encode()))
+    page = render_article("http://127.0.0.1:1", article)
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/2026/11/02/h",
+                                  feed_published_at=when, body=page.encode()))
+    assert out.date_source == "meta"
+    undeclared = re.sub(r'<meta property="article:published_time"[^>]*>|<time[^>]*>[^<]*</time>',
+                        "", page)
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/2026/11/02/h",
+                                  feed_published_at=when, body=undeclared.encode()))
     assert out.published_at == when and out.date_source == "feed"
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/2026/11/02/h",
+                                  timezone="Asia/Seoul", body=undeclared.encode()))
+    assert out.date_source in {"text", "htmldate", "url"}, out.date_source
 
 
 def test_empty_page_is_an_extract_error() -> None:

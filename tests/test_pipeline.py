@@ -131,3 +131,68 @@ def test_real_pages_keep_trafilaturas_quality(dsn: str, conn: psycopg.Connection
           f"AEB F1 {aeb.f1:.4f} (P {aeb.precision:.4f} R {aeb.recall:.4f}), missing {len(missing)}")
     assert mean_f1 >= 0.94
     assert aeb.f1 >= 0.94
+
+
+_RELEASES = [
+    ("pr-301", "Ministry and Lithuanian agency sign laser industry pact", "2024-07-01",
+     "The ministry signed a memorandum with the Lithuanian innovation agency on Monday to "
+     "cooperate on laser and photonics research, joint pilot lines and exchanges of engineers "
+     "between national laboratories over the next three years."),
+    ("pr-302", "Export support desk opens for battery makers in Central Europe", "2024-07-03",
+     "A new export support desk will help small battery suppliers find partners in Poland, "
+     "Hungary and the Czech Republic, offering market studies, legal advice on local rules and "
+     "introductions to carmakers assembling electric vehicles in the region."),
+    ("pr-303", "Vice minister meets NATO summit business delegation", "2024-07-05",
+     "The vice minister met forty company leaders travelling with the presidential delegation "
+     "to the NATO summit and discussed defence industry supply chains, reconstruction projects "
+     "and financing from export credit agencies for the coming decade."),
+]
+
+
+def _press_list(releases: list[tuple[str, str, str, str]]) -> str:
+    items = "\n".join(
+        f'<div class="release" id="{rid}"><h3>{title}</h3><span class="date">{day}</span>'
+        f"<p>{text}</p><p>{text.replace('will', 'shall')}</p></div>"
+        for rid, title, day, text in releases
+    )
+    return (f"<html><head><title>Press releases | Ministry</title></head><body>"
+            f"<nav>Home · Press · Contact</nav><main><h1>Press releases</h1>{items}</main>"
+            f"<footer>Back To Top</footer></body></html>")
+
+
+def test_a_list_page_splits_into_one_record_per_item(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """A source with ``split:``: each release of the list page is its own article,
+    under its own stable URL, with its own date; a second pass adds nothing."""
+    page = server.static("/press/list.html", _press_list(_RELEASES))
+    feed = server.static("/press/rss.xml", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Press</title>'
+        f"<item><title>Press releases</title><link>{page}</link></item></channel></rss>"),
+        content_type="application/rss+xml")
+    config = parse_config({
+        "settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+        "sources": [{"name": "ministry", "url": feed, "timezone": "Asia/Seoul",
+                     "split": {"item": "div.release", "title": "h3", "date": "span.date"}}],
+    })
+    run_pass(config, dsn)
+    rows = conn.execute(
+        "SELECT url, title, (published_at AT TIME ZONE 'Asia/Seoul')::date, date_source "
+        "FROM news.articles ORDER BY url"
+    ).fetchall()
+    assert [(url, title, str(day), source) for url, title, day, source in rows] == [
+        (f"{page}#item-{rid}", title, day, "item") for rid, title, day, _ in _RELEASES]
+    kinds = conn.execute("SELECT DISTINCT kind FROM news.article_urls").fetchall()
+    assert kinds == [("item",)]
+    # a day without a time is midnight in the source's zone
+    assert conn.execute("SELECT min(published_at) = '2024-07-01 00:00+09' FROM news.articles"
+                        ).fetchone() == (True,)
+
+    # The list gains a release on top: the older ones keep their URLs and rows.
+    newest = ("pr-304", "Hydrogen partnership talks resume in Seoul", "2024-07-08",
+              _RELEASES[0][3].replace("laser", "hydrogen"))
+    server.static("/press/list.html", _press_list([newest, *_RELEASES]))
+    run_pass(config, dsn)
+    assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (4,)
+    run_pass(config, dsn)
+    assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (4,)

@@ -21,6 +21,12 @@ from ingest.validate import GateRules, check_gate
 WORDS = ["trade", "minister", "agreement", "export", "battery", "summit", "investment", "market", "energy", "partner", "company", "region", "forum", "technology", "research", "council", "industry", "plan"]
 
 
+GERMAN = ("<html><head><title>Handel</title></head><body><article><h1>Handel</h1>" + "".join(
+    "<p>Die Regierung und die Unternehmen des Landes haben am Montag ein neues Abkommen über "
+    f"den Handel mit Batterien und Halbleitern unterzeichnet, berichtete die Zeitung {n}.</p>"
+    for n in range(8)) + "</article></body></html>")
+
+
 def page(title: str, words: int, *, lead: str = "", lang: str = "en", date: str | None = None) -> str:
     body = " ".join(WORDS[(i * 7) % len(WORDS)] for i in range(words))
     paragraphs = "".join(f"<p>{lead if n == 0 else ''}{body[n * 10:]} {n}.</p>" for n in range(3))
@@ -49,22 +55,26 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(
         "/good-3": page("Good three", 140), "/good-4": page("Good four", 150),
         "/short": page("Short", 12),
         "/wall": page("Wall", 120, lead="Please enable JavaScript to continue. "),
-        "/future": page("From the future", 120),
+        "/future": page("From the future", 125),
+        "/german": GERMAN,
     }, dates={"/future": future})
     config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"]},
                            "sources": [{"name": "mixed", "url": url, "language": "en"}]})
     result = run_pass(config, dsn, quality_dir=tmp_path)
     reasons = dict(conn.execute(
         "SELECT substring(url from '[^/]+$'), reason FROM news.rejections WHERE stage = 'validate'"))
-    assert reasons == {"short": "too_short", "wall": "stub_page", "future": "published_out_of_range"}
+    assert reasons == {"short": "too_short", "wall": "stub_page", "german": "language_unexpected"}
     titles = sorted(r[0] for r in conn.execute("SELECT title FROM news.articles"))
-    assert titles == ["Good four", "Good one", "Good three", "Good two"]
+    assert titles == ["From the future", "Good four", "Good one", "Good three", "Good two"]
+    # A date 30 days ahead is garbage: never stored; the record keeps its other evidence.
+    assert conn.execute("SELECT published_at FROM news.articles WHERE title = 'From the future'"
+                        ).fetchone() == (None,)
     payload = conn.execute("SELECT payload->>'title', payload->>'text' IS NOT NULL FROM news.rejections "
                            "WHERE reason = 'too_short'").fetchone()
     assert payload == ("Short", True)
     quality = conn.execute("SELECT rows_validated, rows_passed, rows_rejected, reasons, gate "
                            "FROM news.quality WHERE source = 'mixed'").fetchone()
-    assert quality == (7, 4, 3, {"too_short": 1, "stub_page": 1, "published_out_of_range": 1},
+    assert quality == (8, 5, 3, {"too_short": 1, "stub_page": 1, "language_unexpected": 1},
                        "passed")
     # Data Docs: the run is in the index, and latest.html points at its pages
     assert result.docs == tmp_path / "docs" / "index.html"

@@ -1,0 +1,922 @@
+"""Pick a news page's title, publication date, author and site name.
+
+trafilatura's own metadata glues site names onto titles, keeps dates to the day
+without a time zone and misses many bylines. :func:`page_metadata` reads the
+page's own declarations (JSON-LD, ``<meta>``, microdata, headings, bylines) and
+lets them confirm one another; trafilatura's guesses and the feed entry fill the
+gaps. It is a pure function of its inputs (no I/O), so it runs in the extraction
+workers. The rules and their order were chosen by measurement on the corpora in
+``../shared/corpus`` (see ``tests/test_metadata.py``).
+
+Title: the heading (``<h1>``, ``itemprop=headline``, ``.entry-title``, ...) that the
+meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
+title, ``<title>``) name, without a kicker set apart in its markup; else the page's
+only ``<h1>``; else the first meta title.
+Meta titles lose the site's name at either end (``Headline | Site``), the site being
+known from ``og:site_name``, JSON-LD, the host name or a logo heading.
+
+``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
+order:
+
+=============  ===============================================================
+``meta``       a ``<meta>`` publication date (``article:published_time``, ...)
+``jsonld``     schema.org ``datePublished`` of the page's article in JSON-LD
+``time``       markup: ``<time pubdate>``, ``itemprop=datePublished``
+``feed``       the feed entry's date
+``text``       a date shown in a short date or byline element ("am 20.09.2020")
+``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
+``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
+=============  ===============================================================
+
+A date without a time zone is in the source's ``zone`` (a bare day at midnight); a
+UTC timestamp is shown in ``zone``; another offset is the publisher's and stays.
+Modified dates only ever go to ``modified_at``.
+
+Author: JSON-LD ``author``, ``rel=author``, ``itemprop=author``, author ``<meta>``
+tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
+line, the feed's author, trafilatura's; the first that names a person wins, the
+publisher's name only when none does. Several authors are joined with ``"; "``.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import itertools
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+MIN_YEAR = 1990
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(slots=True, frozen=True)
+class PageMetadata:
+    """What :func:`page_metadata` found; ``date_source`` is one of the module's codes."""
+
+    title: str | None
+    author: str | None
+    published_at: datetime | None  # always timezone-aware
+    date_source: str | None
+    modified_at: datetime | None
+    site_name: str | None
+
+
+def page_metadata(
+    html: str | HtmlElement,
+    url: str,
+    *,
+    zone: tzinfo,
+    feed_title: str | None = None,
+    feed_published_at: datetime | None = None,
+    feed_author: str | None = None,
+    fallback: Any = None,
+    now: datetime | None = None,
+) -> PageMetadata:
+    """The page's metadata.
+
+    ``html`` may be a parsed lxml tree, which is only read (parse once, share it with
+    trafilatura). ``zone`` is the source's time zone. ``fallback`` is trafilatura's
+    ``Document`` (or a dict with its ``title``, ``date``, ``author``, ``sitename``):
+    when it is given htmldate is not run again. ``now`` bounds future dates.
+    """
+    tree = parse_html(html) if isinstance(html, str) else html
+    if tree is None:
+        return PageMetadata(None, None, None, None, None, None)
+    page = _Page(tree, url)
+    now = now or datetime.now(UTC)
+    published, source = _published(page, zone, now, feed_published_at, fallback)
+    site_name = page.site_name or _clean(_field(fallback, "sitename"))
+    return PageMetadata(
+        title=_title(page, feed_title) or _clean(_field(fallback, "title")),
+        author=_author(page, feed_author, _field(fallback, "author")),
+        published_at=published,
+        date_source=source,
+        modified_at=_modified(page, zone, now),
+        site_name=site_name,
+    )
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """An lxml tree; lxml refuses str input that carries an XML encoding declaration."""
+    if not html.strip():
+        return None
+    try:
+        try:
+            return lxml.html.document_fromstring(html)
+        except ValueError:
+            parser = lxml.html.HTMLParser(encoding="utf-8")
+            return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except etree.ParserError:
+        return None
+
+
+def _field(fallback: Any, name: str) -> Any:
+    if fallback is None:
+        return None
+    if isinstance(fallback, Mapping):
+        return fallback.get(name)
+    return getattr(fallback, name, None)
+
+
+def _clean(value: Any) -> str | None:
+    """Whitespace collapsed, entities decoded (some pages escape them twice)."""
+    if not isinstance(value, str):
+        return None
+    text = _SPACE.sub(" ", htmllib.unescape(value).translate(_INVISIBLE)).strip()
+    return text or None
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+
+
+# --- the page's declarations ------------------------------------------------------
+
+
+class _Page:
+    """What the rules read from one tree, each part computed once."""
+
+    def __init__(self, tree: HtmlElement, url: str) -> None:
+        self.tree = tree
+        self.url = url
+        self.meta = _meta_tags(tree)
+        self.jsonld = list(_jsonld_objects(tree))
+        self.article = _main_object(self.jsonld)
+        self.site_name = self._site_name()
+
+    def meta_first(self, *keys: str) -> str | None:
+        for key in keys:
+            for value in self.meta.get(key, ()):
+                if cleaned := _clean(value):
+                    return cleaned
+        return None
+
+    def _site_name(self) -> str | None:
+        name = self.meta_first("og:site_name", "application-name")
+        if name:
+            return name
+        for obj in self.jsonld:
+            publisher = obj.get("publisher")
+            if isinstance(publisher, Mapping) and (found := _clean(publisher.get("name"))):
+                return found
+        for obj in self.jsonld:
+            is_site = bool(_types(obj) & {"website", "organization", "newsmediaorganization"})
+            if is_site and (found := _clean(obj.get("name"))):
+                return found
+        return None
+
+
+def _meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
+    """``<meta>`` contents by lower-cased name, property or itemprop, in page order."""
+    found: dict[str, list[str]] = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop"):
+            key = meta.get(attr)
+            if key:
+                found.setdefault(key.strip().lower(), []).append(content)
+    return found
+
+
+def _jsonld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every object in the page's JSON-LD blocks, ``@graph`` and lists flattened."""
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        data = _load_json(script.text or "")
+        yield from _flatten(data)
+
+
+def _load_json(text: str) -> Any:
+    text = text.strip()
+    for junk in ("<!--", "-->", "//<![CDATA[", "//]]>", "<![CDATA[", "]]>"):
+        text = text.replace(junk, "")
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        return None
+
+
+def _flatten(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten(item)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+            if isinstance(data.get(key), list | dict):
+                yield from _flatten(data[key])
+
+
+def _types(obj: Mapping[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower() for k in kinds if isinstance(k, str)}
+
+
+def _is_article(obj: Mapping[str, Any]) -> bool:
+    return any(k.endswith(("article", "posting")) or k in _ARTICLE_TYPES for k in _types(obj))
+
+
+_ARTICLE_TYPES = {"report", "review", "blog", "videoobject", "creativework"}
+
+
+def _main_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The JSON-LD object describing the article: the first article type, else a
+    web page; lists of teasers elsewhere on the page come later."""
+    for test in (_is_article, lambda o: any(k.endswith("page") for k in _types(o))):
+        for obj in objects:
+            if test(obj):
+                return obj
+    return None
+
+
+# --- title --------------------------------------------------------------------------
+
+_SITE_SEPARATORS = r"\s+(?:[|–—·•»«/~*]|-|::|\|\||>>)\s+|\s*\|\s*"
+_SEPARATORS = re.compile(rf"{_SITE_SEPARATORS}|\s+:\s+|(?<=[^\s\d]):\s+")
+_TAIL = re.compile(_SITE_SEPARATORS)
+_HEADLINE_XPATH = (
+    "//h1"
+    '|//*[@itemprop="headline"][not(self::meta)]'
+    '|//*[self::h1 or self::h2 or self::h3][contains(@class, "entry-title")'
+    ' or contains(@class, "post-title") or contains(@class, "article-title")'
+    ' or contains(@class, "headline")]'
+)
+_BRANDING = re.compile(r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden")
+
+
+@dataclass(slots=True, frozen=True)
+class _Source:
+    """One place that names the title: its text and the pieces it is made of (the
+    runs between separators of a meta title, the child elements of a heading)."""
+
+    kind: str
+    text: str
+    pieces: tuple[str, ...]
+
+
+def _title(page: _Page, feed_title: str | None) -> str | None:
+    """The page's headline: the heading that the meta titles confirm (without its
+    kicker); else the page's only ``<h1>`` (where nothing agrees, the visible
+    headline was right far more often than an SEO title); else the first meta title
+    without the site's name."""
+    headings, metas = _title_sources(page, feed_title)
+    best: tuple[float, str] | None = None
+    for heading in headings:
+        votes, text = _confirmed(heading, metas)
+        if votes and (best is None or votes > best[0]):
+            best = (votes, text)
+    if best is not None:
+        return best[1]
+    h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
+    if len(h1s) == 1:
+        return next(iter(h1s.values()))
+    if metas:
+        return _lone_title(metas[0])
+    return headings[0].text if headings else None
+
+
+MIN_TITLE_WORDS = 3
+
+
+def _lone_title(meta: _Source) -> str:
+    """A meta title that nothing confirms. A ``<title>`` alone loses what follows its
+    first separator (not a colon: headlines have those) when the first part is a
+    phrase of its own: ``Headline – Blog`` with the blog's name known nowhere else."""
+    first = _TAIL.split(meta.text, maxsplit=1)[0].strip()
+    if meta.kind == "title" and first != meta.text and len(first.split()) >= MIN_TITLE_WORDS:
+        return first
+    return meta.text
+
+
+def _confirmed(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
+    """How strongly the meta titles name this heading, and the heading text they
+    name. A meta title that says it or one of its pieces is a vote (a kicker above
+    the headline is left out; the later piece wins a tie, kickers come first); one
+    that only contains it, or is contained in it, half a vote (SEO titles add or
+    drop words)."""
+    best = (0.0, heading.text)
+    for text in (heading.text, *heading.pieces):
+        key = _key(text)
+        votes = float(sum(key == _key(m.text) or key in map(_key, m.pieces) for m in metas))
+        if votes and votes >= best[0]:
+            best = (votes, text)
+    if not best[0]:
+        key = _key(heading.text)
+        overlap = sum(_overlaps(key, _key(m.text)) for m in metas)
+        best = (0.5 * overlap, heading.text)
+    return best
+
+
+def _overlaps(one: str, other: str) -> bool:
+    short, long = sorted((one, other), key=len)
+    return len(short) >= max(8, len(long) // 2) and short in long
+
+
+def _title_sources(page: _Page, feed_title: str | None) -> tuple[list[_Source], list[_Source]]:
+    site = _site_keys(page)
+    headings = []
+    for element in page.tree.xpath(_HEADLINE_XPATH) + _self_links(page):
+        if _is_branding(element):
+            site.add(_key(_text(element)))
+        elif heading := _heading_source(element):
+            headings.append(heading)
+    metas = {
+        "og": page.meta_first("og:title"),
+        "jsonld": _clean(page.article.get("headline")) if page.article else None,
+        "twitter": page.meta_first("twitter:title"),
+        "feed": _clean(feed_title),
+        "title": _clean(_text(page.tree.find(".//title"))),
+    }
+    sources = [_meta_source(kind, text, site) for kind, text in metas.items() if text]
+    return (
+        [h for h in headings if _key(h.text) not in site],
+        [m for m in sources if _key(m.text) not in site],
+    )
+
+
+def _self_links(page: _Page) -> list[HtmlElement]:
+    """Headings that link to the page itself: a blog post's title above its text."""
+    path = urlsplit(page.url).path.rstrip("/")
+    if len(path) < 2:
+        return []
+    return [
+        h
+        for h in page.tree.xpath("//h2[a]|//h3[a]")
+        if any(urlsplit(str(href)).path.rstrip("/") == path for href in h.xpath("a/@href"))
+    ]
+
+
+_HOME_LINK = re.compile(r"(?:^|//[^/]+)/?(?:index\.\w+)?$")
+
+
+def _is_branding(element: HtmlElement) -> bool:
+    """A heading that names the site: a logo, or a link to the home page."""
+    if _BRANDING.search(element.get("class", "")):
+        return True
+    links = element.xpath(".//a/@href")
+    return len(links) == 1 and bool(_HOME_LINK.search(str(links[0]).strip()))
+
+
+def _heading_source(element: HtmlElement) -> _Source | None:
+    if element.xpath("ancestor::footer"):
+        return None
+    pieces = _pieces(element)
+    text = " ".join(pieces)
+    if not text or len(text) > 300:
+        return None
+    return _Source(element.tag, text, tuple(pieces) if len(pieces) > 1 else ())
+
+
+def _pieces(element: HtmlElement) -> list[str]:
+    """A heading's text in the pieces its markup sets apart: a kicker in its own
+    line or ``<span class>``, the headline."""
+    pieces = (_clean(chunk) for chunk in "".join(_walk(element)).split(_MARK))
+    return [p.rstrip("¶#§ ") for p in pieces if p and _key(p)]
+
+
+_BLOCKS = {"br", "div", "p", "small", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul"}
+_MARK = "\x00"
+
+
+def _walk(element: HtmlElement) -> Iterator[str]:
+    """An element's text, a mark where a block or a classed span sets words apart."""
+    yield element.text or ""
+    for child in element:
+        if isinstance(child.tag, str):
+            apart = child.tag in _BLOCKS or (child.tag in {"span", "strong"} and child.get("class"))
+            mark = _MARK if apart else ""
+            yield mark
+            yield from _walk(child)
+            yield mark
+        yield child.tail or ""
+
+
+def _meta_source(kind: str, text: str, site: set[str]) -> _Source:
+    parts = _strip_site(_split(text), site)
+    ends = range(1, len(parts), 2)
+    runs = [_join(parts[:i]) for i in ends] + [_join(parts[i + 1 :]) for i in ends]
+    return _Source(kind, _join(parts), tuple(runs))
+
+
+def _split(title: str) -> list[str]:
+    """Text and separators alternating: ``['A', ' | ', 'B']``."""
+    out: list[str] = []
+    last = 0
+    for match in _SEPARATORS.finditer(title):
+        out += [title[last : match.start()], match.group()]
+        last = match.end()
+    return [*out, title[last:]]
+
+
+def _strip_site(parts: list[str], site: set[str]) -> list[str]:
+    """Drop the site's name from either end of a split title."""
+    while len(parts) > 2 and _is_site(parts[-1], site):
+        parts = parts[:-2]
+    while len(parts) > 2 and _is_site(parts[0], site):
+        parts = parts[2:]
+    return parts
+
+
+def _join(parts: list[str]) -> str:
+    return "".join(parts).strip()
+
+
+def _is_site(part: str, site: set[str]) -> bool:
+    """The site's name, or its name and a word or two (``Harper's Magazine`` on
+    harpers.org): never a headline that starts with the brand."""
+    key = _key(part)
+    return bool(key) and any(
+        key == s or (len(s) >= 4 and key.startswith(s) and len(key) <= len(s) + MAX_SITE_SUFFIX)
+        for s in site
+    )
+
+
+MAX_SITE_SUFFIX = 12
+
+
+def _text(element: HtmlElement | None) -> str | None:
+    if element is None:
+        return None
+    return str(element.text_content())
+
+
+_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv"}
+
+
+def _site_keys(page: _Page) -> set[str]:
+    """The site's name in the forms a title or byline may use: the declared name,
+    the host, the host's brand label (``elpais`` of ``www.elpais.com.uy``)."""
+    keys = {_key(page.site_name)} if page.site_name else set()
+    host = (urlsplit(page.url).hostname or "").removeprefix("www.")
+    labels = host.split(".")[:-1]
+    if labels and labels[-1] in _SECOND_LEVEL and len(labels) > 1:
+        labels.pop()
+    if labels:
+        keys |= {_key(host), _key(".".join(labels)), _key(labels[-1])}
+    return keys - {""}
+
+
+def _key(text: str | None) -> str:
+    """Case, punctuation, spacing and accents ignored (umlauts spelt out, as in host
+    names): how candidates are compared."""
+    text = (text or "").casefold().translate(_UMLAUTS)
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text))
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+# --- dates --------------------------------------------------------------------------
+
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "datepublished",
+    "article.published",
+    "published_time",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "dc.date.issued",
+    "dcterms.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article_date_original",
+    "originalpublicationdate",
+    "date",
+    "dc.date",
+    "dcterms.date",
+    "dc.date.created",
+    "dcterms.created",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+    "dcterms.modified",
+    "dc.date.modified",
+)
+_PUBLISHED_MARKUP = (
+    '//time[@pubdate]/@datetime|//*[@itemprop="datePublished"]/@datetime'
+    '|//*[@itemprop="datePublished"]/@content'
+)
+_ISO = re.compile(
+    r"(?P<y>\d{4})(?P<sep>[-/.]?)(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?",
+    re.IGNORECASE,
+)
+_DAY_FIRST = re.compile(
+    r"(?<!\d)(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4})"
+    r"(?:\D{1,4}(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?(?P<tz>)"
+)
+_URL_DATE = re.compile(
+    r"/(?P<y>(?:19|20)\d{2})/(?P<m>[01]?\d)/(?:(?P<d>[0-3]?\d)/)?"
+    r"|[/_-](?P<y2>(?:19|20)\d{2})-?(?P<m2>[01]\d)-?(?P<d2>[0-3]\d)(?=[/_.-]|$)"
+)
+
+
+def _published(
+    page: _Page, zone: tzinfo, now: datetime, feed: datetime | None, fallback: Any
+) -> tuple[datetime | None, str | None]:
+    """The first rule that finds a date, in the order of the module docstring
+    (``meta`` before ``jsonld``: on the development half it was right more often
+    when they disagree)."""
+    rules: dict[str, Callable[[], datetime | None]] = {
+        "meta": lambda: _first_date(page.meta_first(*_PUBLISHED_META), zone, now),
+        "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
+        "time": lambda: _markup_date(page, zone, now),
+        "feed": lambda: _aware(feed, zone, now) if feed else None,
+        "text": lambda: _visible_date(page, zone, now),
+        "htmldate": lambda: _htmldate(page, fallback, zone, now),
+        "url": lambda: _url_date(page.url, zone, now),
+    }
+    for source, rule in rules.items():
+        if (found := rule()) is not None:
+            return found, source
+    return None, None
+
+
+def _modified(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    return _jsonld_date(page, "dateModified", zone, now) or _first_date(
+        page.meta_first(*_MODIFIED_META), zone, now
+    )
+
+
+def _jsonld_date(page: _Page, key: str, zone: tzinfo, now: datetime) -> datetime | None:
+    if page.article is None:
+        return None
+    value = page.article.get(key)
+    return _first_date(value if isinstance(value, str) else None, zone, now)
+
+
+def _markup_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    for value in page.tree.xpath(_PUBLISHED_MARKUP):
+        if found := _first_date(str(value), zone, now):
+            return found
+    return None
+
+
+_DATE_BOX = (
+    "[self::time or contains(@class, 'date') or contains(@class, 'Date')"
+    " or contains(@class, 'time') or contains(@class, 'publish') or contains(@class, 'posted')"
+    " or contains(@class, 'datum') or contains(@class, 'byline') or contains(@class, 'meta')]"
+    "[not(contains(@class, 'update') or contains(@class, 'modif') or contains(@class, 'comment'))]"
+)
+_DATE_BOXES_IN_ARTICLE = "(//article|//main)[1]//*" + _DATE_BOX
+_DATE_BOXES = "//body//*" + _DATE_BOX
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan januar january janvier enero gennaio janeiro januari janv",
+            "feb februar february fevrier février febrero febbraio fevereiro februari fev févr",
+            "mar mär märz maerz march mars marzo março maart",
+            "apr april avril abril aprile",
+            "may mai mayo maggio maio mei",
+            "jun juni june juin junio giugno junho",
+            "jul juli july juillet julio luglio julho juil",
+            "aug august août aout agosto augustus",
+            "sep sept september septembre septiembre settembre setembro",
+            "oct okt oktober october octobre octubre ottobre outubro",
+            "nov november novembre noviembre novembro",
+            "dec dez dezember december décembre decembre diciembre dicembre dezembro",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+_WORD_DATE = re.compile(
+    r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<y1>\d{4})"
+    r"|(?P<m2>[^\W\d_]{3,10})\.?\s+(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4})"
+)
+
+
+def _visible_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date shown in a short date or byline element ("am 20.09.2020",
+    "June 13, 2019"), in the article when the page marks it (a date in the page's
+    header is today's); updated and comment dates are not looked at."""
+    boxes = page.tree.xpath(_DATE_BOXES_IN_ARTICLE) or page.tree.xpath(_DATE_BOXES)
+    for element in boxes:
+        text = _short_text(element, MAX_DATE_BOX_CHARS)
+        if text and (found := _text_date(element.get("datetime") or text, zone, now)):
+            return found
+    return None
+
+
+MAX_DATE_BOX_CHARS = 80
+
+
+def _text_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
+    if found := _first_date(text, zone, now):
+        return found
+    match = _WORD_DATE.search(text)
+    if not match:
+        return None
+    day, month, year = (match["d1"], match["m1"], match["y1"]) if match["d1"] else (
+        match["d2"], match["m2"], match["y2"])
+    number = _MONTHS.get(month.casefold())
+    if number is None:
+        return None
+    return _valid(_build((int(year), number, int(day)), None, zone), now)
+
+
+def _htmldate(page: _Page, fallback: Any, zone: tzinfo, now: datetime) -> datetime | None:
+    """htmldate's guess. trafilatura has run htmldate already when it gave its
+    metadata, so its date is taken as it is; htmldate runs only without it."""
+    if fallback is not None:
+        return _first_date(_field(fallback, "date"), zone, now)
+    from htmldate import find_date
+
+    found = find_date(page.tree, extensive_search=True, original_date=True, url=page.url)
+    return _first_date(found, zone, now)
+
+
+def _url_date(url: str, zone: tzinfo, now: datetime) -> datetime | None:
+    match = _URL_DATE.search(urlsplit(url).path)
+    if not match:
+        return None
+    year, month, day = (
+        (match["y"], match["m"], match["d"] or "1")
+        if match["y"]
+        else (match["y2"], match["m2"], match["d2"])
+    )
+    return _valid(_build((int(year), int(month), int(day)), None, zone), now)
+
+
+def _first_date(value: str | None, zone: tzinfo, now: datetime) -> datetime | None:
+    """A timestamp read from ISO 8601, day-first (``25.01.2022 14:45``) or e-mail
+    style (``Fri, 02 Aug 2019 10:00:00 GMT``) text; a naive one is in ``zone``."""
+    if not value:
+        return None
+    match = _ISO.search(value) or _DAY_FIRST.search(value)
+    if match:
+        fields = [int(match[k] or 0) for k in ("y", "m", "d", "H", "M", "S")]
+        found = _valid(_build(fields, match["tz"], zone), now)
+    else:
+        found = _valid(_email_date(value, zone), now)
+    return _local(found, zone) if found is not None else None
+
+
+def _email_date(value: str, zone: tzinfo) -> datetime | None:
+    try:
+        found = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=zone)
+
+
+def _build(fields: Sequence[int], offset: str | None, zone: tzinfo) -> datetime | None:
+    """A datetime from year, month, day (hour, minute, second); None if impossible."""
+    year, month, day, hour, minute, second = (*fields, 0, 0, 0)[:6]
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=_zone(offset, zone))
+    except ValueError:
+        return None
+
+
+def _zone(offset: str | None, zone: tzinfo) -> tzinfo:
+    if not offset:
+        return zone
+    if offset.upper() in {"Z", "UTC", "GMT"}:
+        return UTC
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def _local(value: datetime, zone: tzinfo) -> datetime:
+    """A UTC timestamp shown in the source's zone: CMSs write UTC, readers (and the
+    day a page shows) live in the publisher's zone. Other offsets are the
+    publisher's own and stay."""
+    return value.astimezone(zone) if value.utcoffset() == timedelta(0) else value
+
+
+def _aware(value: datetime, zone: tzinfo, now: datetime) -> datetime | None:
+    """A feed's timestamp by the same rules as the page's."""
+    found = _valid(value if value.tzinfo else value.replace(tzinfo=zone), now)
+    return _local(found, zone) if found is not None else None
+
+
+def _valid(value: datetime | None, now: datetime) -> datetime | None:
+    """No dates before the web's news era nor more than a day ahead."""
+    if value is None or value.year < MIN_YEAR or value > now + timedelta(days=1):
+        return None
+    return value
+
+
+# --- author -------------------------------------------------------------------------
+
+_AUTHOR_META = (
+    "article:author",
+    "og:article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "dcterms.creator",
+    "byl",
+    "author",
+)
+_REL_AUTHOR = '//a[@rel="author"]'
+_ITEMPROP_AUTHOR = '//*[@itemprop="author"]'
+_BYLINE_CLASSES = (
+    '//*[contains(@class, "author") or contains(@class, "byline")]'
+    '[not(contains(@class, "comment"))][not(ancestor::*[contains(@class, "comment")])]'
+)
+_LABEL = (
+    r"(?:(?:post|article)\s+)?(?:author|autor(?:in)?|verfasser(?:in)?|text|fotos?|photos?)"
+    r"|(?:written|posted|published|geschrieben|verfasst|erstellt|ver[öo]ffentlicht|publiziert"
+    r"|ein beitrag|escrito|publicado|escribe|redigido)(?:\s+(?:am|on|el|von|by|por|de))?"
+    r"|by|von|par|por|door|di|av|af|de|da|mit"
+)
+_LEADING_LABELS = re.compile(rf"^(?:(?:{_LABEL})\b\s*[:&]?\s*)+", re.IGNORECASE)
+_MONTH = r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?\s+\d"
+_TRAILING = re.compile(
+    rf"(?:\s+|\s*[|,–—·-]\s*)(?:(?:am|on|at|le|el|vor|den)\s+)?(?:\d|{_MONTH}).*$"
+    r"|\s+(?:edited|photos?|fotos?|bilder?|illustrations?)\s+(?:by|von)\b.*$"
+    r"|\s+@\w+$|\s*[|,–—·-]\s*$",
+    re.IGNORECASE,
+)
+_NOT_A_NAME = re.compile(
+    r"https?://|www\.|@\w+\.\w|\[at\]|^\W*$|[!?©]|^\d"
+    r"|^(?:geprüft|reviewed|fact.?checked|edited|photo(?:graph)?s?|bild|fotos?|illustrations?"
+    r"|übersetzung|translat\w+|revised|mehr|more|alle|all|last|updated|aktualisiert)\b",
+    re.IGNORECASE,
+)
+_NOT_NAMES = {"name", "follow", "noauthor", "unknown", "anonymous", "admin", "share", "more"}
+MAX_AUTHOR_WORDS = 6
+
+
+@dataclass(slots=True, frozen=True)
+class _Byline:
+    names: str
+    organisation: bool = False
+
+
+def _author(page: _Page, *fallbacks: Any) -> str | None:
+    """A person's name from the most reliable place that has one; the publisher's
+    name (many pages credit only it) when none does."""
+    site = _site_keys(page)
+    fallback = (_Byline(n) for n in map(clean_author, fallbacks) if n)
+    bylines = itertools.chain(_bylines(page), fallback)
+    first: str | None = None
+    for byline in bylines:
+        if not byline.organisation and not _is_site(byline.names, site):
+            if _ROLE_WORDS.search(byline.names):
+                return _without_role(byline.names, bylines)
+            return byline.names
+        first = first or byline.names
+    return first
+
+
+_ROLE_WORDS = re.compile(
+    r"\s[—–|-]\s|\s(?!(?:von|van|de|da|di|du|la|le|y|e|zu|del|dos|das|bin|al|ter|ten)\b)"
+    r"[a-zäöüéè]{3,}\b"
+)
+
+
+def _without_role(names: str, others: Iterator[_Byline]) -> str:
+    """``Jane Doe`` where the byline says ``Jane Doe — veröffentlicht`` or ``Alles von
+    Jane Doe`` and another place on the page names her alone."""
+    for other in others:
+        if other.names != names and _ROLE_WORDS.search(other.names) is None and (
+            re.search(rf"(?:^|\s){re.escape(other.names)}(?:\s|$)", names)
+        ):
+            return other.names
+    return names
+
+
+def _bylines(page: _Page) -> Iterator[_Byline]:
+    """Each place that names the author, most reliable first (as measured)."""
+    if page.article is not None:
+        yield from _jsonld_bylines(page.article.get("author"))
+    yield from _markup_bylines(page, _REL_AUTHOR)
+    yield from _markup_bylines(page, _ITEMPROP_AUTHOR)
+    for key in _AUTHOR_META:
+        values = [v for v in (clean_author(v) for v in page.meta.get(key, ())) if v]
+        if values:
+            yield _Byline("; ".join(dict.fromkeys(values)))
+    yield from _markup_bylines(page, _BYLINE_CLASSES)
+    yield from _markup_bylines(page, _AUTHOR_LINKS)
+    if found := _by_text(page.tree):
+        yield _Byline(found)
+
+
+def _jsonld_bylines(value: Any) -> Iterator[_Byline]:
+    items = value if isinstance(value, list) else [value]
+    people: list[str] = []
+    organisations: list[str] = []
+    for item in items:
+        name = item.get("name") if isinstance(item, Mapping) else item
+        if isinstance(name, str) and (cleaned := clean_author(name)):
+            is_org = isinstance(item, Mapping) and bool(_types(item) - {"person"})
+            (organisations if is_org else people).append(cleaned)
+    if people:
+        yield _Byline("; ".join(dict.fromkeys(people)))
+    if organisations:
+        yield _Byline("; ".join(dict.fromkeys(organisations)), organisation=True)
+
+
+def _markup_bylines(page: _Page, xpath: str) -> Iterator[_Byline]:
+    """Bylines in the page's markup; when a later one is the start of the first
+    (``Jane Doe`` after ``Jane Doe Staff Writer``), the later one, without the role."""
+    found = [name for name in map(_markup_name, page.tree.xpath(xpath)) if name]
+    if not found:
+        return
+    first = found[0]
+    shorter = [n for n in found[1:] if first.startswith(n + " ")]
+    yield _Byline(min(shorter, key=len) if shorter else first)
+    for name in found[1:]:
+        yield _Byline(name)
+
+
+_AUTHOR_LINKS = (
+    '//a[contains(@href, "/author/") or contains(@href, "/autor/") or contains(@href, "/authors/")'
+    ' or contains(@href, "/autoren/") or contains(@href, "/newsteam/")]'
+)
+_BY_TEXT = re.compile(
+    r"^(?i:(?:ein (?:artikel|beitrag) )?von|by|par|por)\s*:?\s*"
+    r"(?P<name>(?:[A-ZÄÖÜÉ][\w.'’-]+\s*){2,4})$",
+)
+MAX_BYLINE_CHARS = 60
+
+
+def _by_text(tree: HtmlElement) -> str | None:
+    """The first short "By Jane Doe" / "Von Jane Doe" line of the page's body; the
+    name may sit in its own element just after the word."""
+    for node in tree.xpath(_BY_NODES):
+        owner = node.getparent()
+        if found := _byline_around(owner.getparent() if node.is_tail else owner):
+            return found
+    return None
+
+
+# Text nodes whose first word, lower-cased, is a byline word: one XPath pass over the
+# page instead of a Python loop over every element.
+_BY_WORDS = " by by: von von: par par: por por: ein "
+_FIRST_WORD = (
+    "translate(substring-before(concat(normalize-space(translate(., '\u00a0', ' ')), ' '), ' '),"
+    " 'BYVONPAREI', 'byvonparei')"
+)
+_BY_NODES = f"//body//text()[contains('{_BY_WORDS}', concat(' ', {_FIRST_WORD}, ' '))]"
+
+
+
+def _byline_around(element: HtmlElement | None) -> str | None:
+    """The name in a short "By ..." element or its parent."""
+    for candidate in (element, None if element is None else element.getparent()):
+        if candidate is None or not isinstance(candidate.tag, str):
+            return None
+        text = _short_text(candidate, MAX_BYLINE_CHARS)
+        if text and (match := _BY_TEXT.match(text)):
+            return clean_author(match["name"])
+    return None
+
+
+def _short_text(element: HtmlElement, limit: int) -> str | None:
+    """The element's text, or None as soon as it runs longer than ``limit``."""
+    parts: list[str] = []
+    size = 0
+    for part in element.itertext():
+        size += len(part.strip())
+        if size > limit:
+            return None
+        parts.append(part)
+    return _clean(" ".join(parts))
+
+
+def _markup_name(element: HtmlElement) -> str | None:
+    named = element.xpath('.//*[@itemprop="name"]')
+    target = named[0] if named else element
+    return clean_author(target.get("content") or " ".join(target.itertext()))
+
+
+def clean_author(value: Any) -> str | None:
+    """A byline reduced to names: no "By"/"Von"/"Autor:", no trailing date or
+    handle, no URLs or e-mail addresses, nothing as long as a sentence."""
+    text = _clean(value)
+    if not text or _NOT_A_NAME.search(text):
+        return None
+    text = _TRAILING.sub("", _LEADING_LABELS.sub("", text)).strip(" ,;|-–:&")
+    words = text.split()
+    if not words or len(words) > MAX_AUTHOR_WORDS or _key(text) in _NOT_NAMES:
+        return None
+    return None if _NOT_A_NAME.search(text) else text

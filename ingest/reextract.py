@@ -1,0 +1,310 @@
+"""Re-derive stored records from their raw pages, without fetching again.
+
+After an upgrade of trafilatura, of the metadata rules or of the cleaning rules
+(``ingest/rules/clean.yml``, a source's ``clean:`` or ``split:``), every article
+whose raw page is in ``news.raw_pages`` can be extracted again exactly as a pass
+would extract it: same page bytes, same feed entry (kept on the article), same
+source settings. Each new record is validated; then
+
+* a record whose text or metadata changed updates its article in place (the
+  previous text goes to ``news.article_versions`` with ``changes.reextracted``),
+  and its near-duplicate keys and search entry are renewed;
+* a record that now fails validation, or whose text became another article's,
+  leaves its article as it was and is recorded in ``news.rejections``;
+* an item of a split page that did not exist before is loaded as a new article.
+
+It runs as a run of its own (``news.runs``, trigger ``reextract``).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urldefrag
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ingest import db, extract, load, pipeline, stories, validate
+from ingest.config import Config, SourceConfig
+from ingest.errors import ExtractError
+from ingest.extract import Extracted, ExtractJob
+from ingest.models import Article, Rejection
+from ingest.pool import ProcessPool
+
+log = logging.getLogger(__name__)
+
+#: Pages extracted per round: the bytes of this many raw pages are in memory at once.
+PAGES_PER_ROUND = 200
+
+
+@dataclass
+class ReextractResult:
+    run_id: str
+    pages: int = 0
+    records: int = 0
+    changed_text: int = 0
+    changed_metadata: int = 0
+    unchanged: int = 0
+    new_items: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Stored:
+    """An article as stored, with what is needed to extract its page again."""
+
+    article_id: int
+    url: str
+    source: str
+    raw_sha256: str
+    feed_title: str | None
+    feed_published_at: datetime | None
+    feed_author: str | None
+    first_seen_at: datetime
+    fields: tuple[Any, ...]  # the derived fields, in _DERIVED order
+
+
+_DERIVED = ("title", "author", "published_at", "date_source", "modified_at", "language",
+            "site_name", "content_hash", "extractor", "removed")
+
+
+def reextract(
+    config: Config,
+    dsn: str,
+    *,
+    source: str | None = None,
+    since: datetime | None = None,
+    run_id: str | None = None,
+    workers: int | None = None,
+) -> ReextractResult:
+    """Extract the stored raw pages of the articles of ``source`` (all by default)
+    first seen since ``since`` again, and update the warehouse."""
+    run_id = run_id or pipeline.new_run_id("reextract")
+    pipeline.begin_run(dsn, run_id, "reextract", config.settings.story_window_days)
+    result = ReextractResult(run_id)
+    pool = ProcessPool.shared(workers or config.settings.extract_workers, extract.warm_up)
+    try:
+        with db.connect(dsn, autocommit=True) as conn:
+            for stored in _rounds(conn, source, since):
+                _round(conn, config, pool, stored, result)
+    except BaseException as exc:
+        pipeline.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    pipeline.end_run(dsn, run_id)
+    return result
+
+
+def _rounds(
+    conn: psycopg.Connection[Any], source: str | None, since: datetime | None
+) -> Iterator[dict[str, list[_Stored]]]:
+    """The articles to re-derive, grouped by raw page, PAGES_PER_ROUND pages at a time."""
+    rows = conn.execute(
+        f"""SELECT article_id, url, source, raw_sha256, feed_title, feed_published_at,
+                   feed_author, first_seen_at, {', '.join(_DERIVED)}
+            FROM news.articles
+            WHERE raw_sha256 IS NOT NULL
+              AND (%(source)s::text IS NULL OR source = %(source)s)
+              AND (%(since)s::timestamptz IS NULL OR first_seen_at >= %(since)s)
+            ORDER BY raw_sha256, article_id""",
+        {"source": source, "since": since},
+    ).fetchall()
+    batch: dict[str, list[_Stored]] = {}
+    for row in rows:
+        (article_id, url, name, sha, feed_title, feed_date, feed_author, seen), derived = (
+            row[:8], tuple(row[8:]))
+        stored = _Stored(article_id, url, name, sha, feed_title, feed_date, feed_author, seen,
+                         derived)
+        if stored.raw_sha256 not in batch and len(batch) >= PAGES_PER_ROUND:
+            yield batch
+            batch = {}
+        batch.setdefault(stored.raw_sha256, []).append(stored)
+    if batch:
+        yield batch
+
+
+def _round(
+    conn: psycopg.Connection[Any],
+    config: Config,
+    pool: ProcessPool,
+    pages: dict[str, list[_Stored]],
+    result: ReextractResult,
+) -> None:
+    raw = {
+        sha: (body, encoding, url)
+        for sha, body, encoding, url in conn.execute(
+            "SELECT sha256, body_zlib, encoding, first_url FROM news.raw_pages "
+            "WHERE sha256 = ANY(%s)", (list(pages),))
+    }
+    shas = [sha for sha in pages if sha in raw]
+    jobs = [_job(_source(config, pages[sha][0].source), pages[sha], raw[sha]) for sha in shas]
+    executor = pool.start()
+    updates: list[tuple[_Stored, Article]] = []
+    new_items: list[Article] = []
+    rejections: list[Rejection] = []
+    for sha, job, outcome in zip(shas, jobs, executor.map(_extract, jobs), strict=True):
+        articles = pages[sha]
+        result.pages += 1
+        if isinstance(outcome, ExtractError):
+            rejections += [Rejection(a.source, "extract", outcome.reason, outcome.detail, a.url)
+                           for a in articles]
+            continue
+        by_url = {a.url: a for a in articles}
+        page_article = next((a for a in articles if "#item-" not in a.url), None)
+        for record in outcome:
+            result.records += 1
+            stored = by_url.get(record.item_url) if record.item_url else page_article
+            article = _article(job, record, stored)
+            if stored is None:
+                new_items.append(article)
+            else:
+                updates.append((stored, article))
+    rules = {s: validate.rules_for(_source(config, s), config.settings)
+             for s in {a.source for _, a in updates} | {a.source for a in new_items}}
+    valid, invalid = validate.validate_records([a for _, a in updates] + new_items, rules)
+    ok = {id(a) for a in valid}
+    rejections += invalid
+    _apply(conn, result, [(s, a) for s, a in updates if id(a) in ok], rejections,
+           timedelta(days=config.settings.story_window_days))
+    fresh = [a for a in new_items if id(a) in ok]
+    if fresh:
+        loaded = load.load_batch(conn, result.run_id, fresh,
+                                 story_window=timedelta(days=config.settings.story_window_days))
+        result.new_items += loaded.new
+    for rejection in rejections:
+        result.rejected[rejection.reason] = result.rejected.get(rejection.reason, 0) + 1
+    load.record_rejections(conn, result.run_id, rejections)
+
+
+def _source(config: Config, name: str) -> SourceConfig:
+    """The source's settings; a source no longer in the file gets the defaults."""
+    for source in config.sources:
+        if source.name == name:
+            return source
+    return SourceConfig(name=name, url="http://removed.invalid/")
+
+
+def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, str]) -> ExtractJob:
+    body, encoding, url = raw
+    first = articles[0]
+    feed_date = first.feed_published_at
+    if feed_date is None and first.fields[_DERIVED.index("date_source")] == "feed":
+        feed_date = first.fields[_DERIVED.index("published_at")]  # stored before 006
+    return ExtractJob(
+        source=source.name, url=url, body=zlib.decompress(body), declared_charset=encoding,
+        feed_title=first.feed_title, feed_published_at=feed_date,
+        feed_author=first.feed_author, timezone=source.timezone, clean=tuple(source.clean),
+        split=source.split,
+    )
+
+
+def _extract(job: ExtractJob) -> list[Extracted] | ExtractError:
+    """In a worker: the page's records, or why there are none."""
+    try:
+        return extract.extract_items(job)
+    except ExtractError as exc:
+        return exc
+    except Exception as exc:  # a crash in the extractor is this page's problem only
+        return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _article(job: ExtractJob, record: Extracted, stored: _Stored | None) -> Article:
+    url = stored.url if stored else (record.item_url or urldefrag(job.url)[0])
+    return Article(
+        source=job.source, url=url, urls=[(url, "item" if record.item_url else "canonical")],
+        title=record.title, author=record.author, published_at=record.published_at,
+        language=record.language, site_name=record.site_name, text=record.text,
+        word_count=record.word_count, content_hash=record.content_hash,
+        raw_sha256=record.raw_sha256, date_source=record.date_source,
+        extractor=record.extractor,
+        fetched_at=stored.first_seen_at if stored else datetime.now(UTC),
+        bands=record.bands, modified_at=record.modified_at, feed_title=job.feed_title,
+        feed_published_at=job.feed_published_at, feed_author=job.feed_author,
+        removed=record.removed or None,
+    )
+
+
+def _derived(a: Article) -> tuple[Any, ...]:
+    return (a.title, a.author, a.published_at, a.date_source, a.modified_at, a.language,
+            a.site_name, a.content_hash, a.extractor, a.removed)
+
+
+def _apply(
+    conn: psycopg.Connection[Any],
+    result: ReextractResult,
+    updates: Sequence[tuple[_Stored, Article]],
+    rejections: list[Rejection],
+    window: timedelta,
+) -> None:
+    """Update the articles whose record changed, in one transaction under the load lock."""
+    changed = [(s, a) for s, a in updates if _derived(a) != s.fields]
+    result.unchanged += len(updates) - len(changed)
+    if not changed:
+        return
+    fresh: list[tuple[int, Article]] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (load.LOAD_LOCK,))
+        owners = dict(conn.execute(
+            "SELECT content_hash, article_id FROM news.articles WHERE content_hash = ANY(%s)",
+            ([a.content_hash for _, a in changed],)).fetchall())
+        claimed: set[str] = set()
+        for stored, article in changed:
+            owner = owners.get(article.content_hash, stored.article_id)
+            if owner != stored.article_id or article.content_hash in claimed:
+                rejections.append(Rejection(
+                    article.source, "load", "duplicate_text",
+                    f"re-extracted text equals article {owner}'s; kept the stored record",
+                    article.url))
+                continue
+            claimed.add(article.content_hash)
+            text_changed = article.content_hash != stored.fields[_DERIVED.index("content_hash")]
+            if text_changed:
+                _keep_version(conn, stored.article_id, result.run_id)
+                fresh.append((stored.article_id, article))
+                result.changed_text += 1
+            else:
+                result.changed_metadata += 1
+            _update(conn, stored.article_id, article, text_changed)
+        if fresh:
+            conn.execute("DELETE FROM news.minhash_bands WHERE article_id = ANY(%s)",
+                         ([aid for aid, _ in fresh],))
+    if fresh:
+        stories.link_stories(conn, fresh, window)
+        load.index_search(conn, [aid for aid, _ in fresh])
+
+
+def _keep_version(conn: psycopg.Connection[Any], article_id: int, run_id: str) -> None:
+    conn.execute(
+        """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
+               text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
+           SELECT article_id, version, title, author, published_at, text, word_count,
+                  content_hash, coalesce(updated_at, first_seen_at), now(), %s,
+                  jsonb_build_object('reextracted', true, 'extractor_before', extractor)
+           FROM news.articles WHERE article_id = %s
+           ON CONFLICT (article_id, version) DO NOTHING""",
+        (run_id, article_id),
+    )
+
+
+def _update(
+    conn: psycopg.Connection[Any], article_id: int, a: Article, text_changed: bool
+) -> None:
+    conn.execute(
+        """UPDATE news.articles
+           SET title = %s, author = %s, published_at = %s, date_source = %s,
+               modified_at = %s, language = %s, site_name = %s, text = %s, word_count = %s,
+               content_hash = %s, extractor = %s, removed = %s, extracted_at = now(),
+               feed_title = coalesce(feed_title, %s),
+               feed_published_at = coalesce(feed_published_at, %s),
+               feed_author = coalesce(feed_author, %s),
+               version = version + %s, updated_at = CASE WHEN %s THEN now() ELSE updated_at END
+           WHERE article_id = %s""",
+        (a.title, a.author, a.published_at, a.date_source, a.modified_at, a.language,
+         a.site_name, a.text, a.word_count, a.content_hash, a.extractor,
+         Jsonb(a.removed) if a.removed else None, a.feed_title, a.feed_published_at,
+         a.feed_author, int(text_changed), text_changed, article_id),
+    )
