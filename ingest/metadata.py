@@ -87,8 +87,9 @@ def page_metadata(
 
     ``html`` may be a parsed lxml tree, which is only read (parse once, share it with
     trafilatura). ``zone`` is the source's time zone. ``fallback`` is trafilatura's
-    ``Document`` (or a dict with its ``title``, ``date``, ``author``, ``sitename``):
-    when it is given htmldate is not run again. ``now`` bounds future dates.
+    ``Document`` (or any object or dict with its ``title``, ``date``, ``author``,
+    ``sitename``; each read only when needed): with a date, htmldate is not run
+    again. ``now`` bounds future dates.
     """
     tree = parse_html(html) if isinstance(html, str) else html
     if tree is None:
@@ -99,7 +100,7 @@ def page_metadata(
     site_name = page.site_name or _clean(_field(fallback, "sitename"))
     return PageMetadata(
         title=_title(page, feed_title) or _clean(_field(fallback, "title")),
-        author=_author(page, feed_author, _field(fallback, "author")),
+        author=_author(page, feed_author, lambda: _field(fallback, "author")),
         published_at=published,
         date_source=source,
         modified_at=_modified(page, zone, now),
@@ -546,13 +547,32 @@ def _published(
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
         "text": lambda: _visible_date(page, zone, now),
-        "htmldate": lambda: _htmldate(page, fallback, zone, now),
+        "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
+                                             now),
         "url": lambda: _url_date(page.url, zone, now),
     }
     for source, rule in rules.items():
         if (found := rule()) is not None:
             return found, source
     return None, None
+
+
+def _unless_modified(
+    found: datetime | None, page: _Page, zone: tzinfo, now: datetime
+) -> datetime | None:
+    """htmldate's guess, unless it falls on a day the page declares as a modification
+    (htmldate reads ``og:updated_time`` and its kin when nothing better is there)."""
+    if found is None:
+        return None
+    modified = {
+        day.date()
+        for day in (
+            _jsonld_date(page, "dateModified", zone, now),
+            *(_first_date(v, zone, now) for key in _MODIFIED_META for v in page.meta.get(key, ())),
+        )
+        if day is not None
+    }
+    return None if found.date() in modified else found
 
 
 def _modified(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
@@ -640,14 +660,20 @@ def _text_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
 
 
 def _htmldate(page: _Page, fallback: Any, zone: tzinfo, now: datetime) -> datetime | None:
-    """htmldate's guess. trafilatura has run htmldate already when it gave its
-    metadata, so its date is taken as it is; htmldate runs only without it."""
-    if fallback is not None:
+    """htmldate's guess. When the fallback carries a date (trafilatura's Document: it
+    ran htmldate already), it is taken as it is; otherwise htmldate runs here."""
+    if _has_date(fallback):
         return _first_date(_field(fallback, "date"), zone, now)
     from htmldate import find_date
 
     found = find_date(page.tree, extensive_search=True, original_date=True, url=page.url)
     return _first_date(found, zone, now)
+
+
+def _has_date(fallback: Any) -> bool:
+    if fallback is None:
+        return False
+    return "date" in fallback if isinstance(fallback, Mapping) else hasattr(fallback, "date")
 
 
 def _url_date(url: str, zone: tzinfo, now: datetime) -> datetime | None:
@@ -775,7 +801,11 @@ def _author(page: _Page, *fallbacks: Any) -> str | None:
     """A person's name from the most reliable place that has one; the publisher's
     name (many pages credit only it) when none does."""
     site = _site_keys(page)
-    fallback = (_Byline(n) for n in map(clean_author, fallbacks) if n)
+    fallback = (  # a callable fallback is asked only when the page names nobody
+        _Byline(n)
+        for n in (clean_author(f() if callable(f) else f) for f in fallbacks)
+        if n
+    )
     bylines = itertools.chain(_bylines(page), fallback)
     first: str | None = None
     for byline in bylines:

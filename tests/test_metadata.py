@@ -38,7 +38,7 @@ def jsonld(data: object) -> str:
 def run(html: str | HtmlElement, url: str = URL, **kwargs: Any) -> PageMetadata:
     kwargs.setdefault("zone", SEOUL)
     kwargs.setdefault("now", NOW)
-    kwargs.setdefault("fallback", {})  # no trafilatura date: htmldate stays out of the way
+    kwargs.setdefault("fallback", {"date": None})  # htmldate ran and found nothing
     return page_metadata(html, url, **kwargs)
 
 
@@ -329,3 +329,15 @@ def test_accuracy_on_trafilatura_eval() -> None:
     assert titles > 800 and dates > 700
     assert title_ok / titles >= 0.81, (title_ok, titles)
     assert date_ok / dates >= 0.84, (date_ok, dates)
+
+
+def test_htmldate_runs_when_the_fallback_has_no_date_and_never_gives_a_modified_day() -> None:
+    """Without trafilatura's date, htmldate runs here; a day it takes from an
+    ``og:updated_time`` is a modification, not the publication."""
+    shown = page(body="<p>Posted on June 13, 2024 by the desk.</p>")
+    out = page_metadata(shown, URL, zone=SEOUL, now=NOW, fallback={})
+    assert (out.published_at, out.date_source) in {
+        (datetime(2024, 6, 13, tzinfo=SEOUL), "htmldate"), (datetime(2024, 6, 13, tzinfo=SEOUL), "text")}
+    updated = page(meta("og:updated_time", "2024-07-06T10:00:00+09:00"))
+    out = page_metadata(updated, URL, zone=SEOUL, now=NOW, fallback={})
+    assert out.published_at is None or out.published_at.date() != datetime(2024, 7, 6).date()
