@@ -349,7 +349,7 @@ def _language(body: bytes, text: str) -> str | None:
     if len(text) >= 200:
         import py3langid
 
-        lang, _ = py3langid.classify(text[:5000])
+        lang, _ = py3langid.classify(text[:2000])  # plenty for a language; the cost is linear
         return str(lang)
     match = _HTML_LANG.search(body[:4096])
     return match.group(1).decode("ascii").lower() if match else None
@@ -359,5 +359,10 @@ def warm_up() -> None:
     """Worker initializer: pay the imports once per process, not per page."""
     import py3langid
     import trafilatura  # noqa: F401
+    from htmldate.extractors import get_external_parser
 
     py3langid.classify("warm up the language model")
+    # htmldate's last resort, dateparser, loads every locale the first time a string
+    # matches none (about 1.5 s): here, while the first pages are still downloading,
+    # rather than in the middle of one.
+    get_external_parser().get_date_data("warm 2021 up")
