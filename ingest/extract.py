@@ -333,13 +333,6 @@ def _title_key(value: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", value.casefold()).split())
 
 
-def _first(*values: Any) -> str | None:
-    for value in values:
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    return None
-
-
 def _zone(name: str | None) -> tzinfo:
     return ZoneInfo(name) if name else UTC
 

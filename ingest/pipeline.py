@@ -614,10 +614,31 @@ def _article(
     else:
         canonical = canonicalize(fetched.url)
         pairs = _page_urls(entry, fetched, target, canonical, extracted.declared_url)
+    return article_from(
+        extracted, source=source, url=canonical, urls=list(dict.fromkeys(pairs)),
+        fetched_at=fetched.fetched_at, direct=is_direct(entry.link, target, canonical),
+        feed_title=entry.title, feed_published_at=entry.published_at, feed_author=entry.author,
+    )
+
+
+def article_from(
+    extracted: Extracted,
+    *,
+    source: str,
+    url: str,
+    urls: list[tuple[str, str]],
+    fetched_at: datetime | None,
+    direct: bool,
+    feed_title: str | None,
+    feed_published_at: datetime | None,
+    feed_author: str | None,
+) -> Article:
+    """The record to validate and load, from what extraction derived and where the page
+    was met (a pass, or news-ingest reextract)."""
     return Article(
         source=source,
-        url=canonical,
-        urls=list(dict.fromkeys(pairs)),
+        url=url,
+        urls=urls,
         title=extracted.title,
         author=extracted.author,
         published_at=extracted.published_at,
@@ -629,13 +650,13 @@ def _article(
         raw_sha256=extracted.raw_sha256,
         date_source=extracted.date_source,
         extractor=extracted.extractor,
-        fetched_at=fetched.fetched_at,
-        direct=is_direct(entry.link, target, canonical),
+        fetched_at=fetched_at,
+        direct=direct,
         bands=extracted.bands,
         modified_at=extracted.modified_at,
-        feed_title=entry.title,
-        feed_published_at=entry.published_at,
-        feed_author=entry.author,
+        feed_title=feed_title,
+        feed_published_at=feed_published_at,
+        feed_author=feed_author,
         removed=extracted.removed or None,
     )
 

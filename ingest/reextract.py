@@ -31,7 +31,7 @@ from psycopg.types.json import Jsonb
 
 from ingest import db, extract, load, pipeline, stories, validate
 from ingest.config import Config, SourceConfig
-from ingest.errors import ExtractError
+from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, Rejection
 from ingest.pool import ProcessPool
@@ -182,10 +182,10 @@ def _round(
 
 def _source(config: Config, name: str) -> SourceConfig:
     """The source's settings; a source no longer in the file gets the defaults."""
-    for source in config.sources:
-        if source.name == name:
-            return source
-    return SourceConfig(name=name, url="http://removed.invalid/")
+    try:
+        return config.source(name)
+    except ConfigError:
+        return SourceConfig(name=name, url="http://removed.invalid/")
 
 
 def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, str]) -> ExtractJob:
@@ -214,23 +214,17 @@ def _extract(job: ExtractJob) -> list[Extracted] | ExtractError:
 
 def _article(job: ExtractJob, record: Extracted, stored: _Stored | None) -> Article:
     url = stored.url if stored else (record.item_url or urldefrag(job.url)[0])
-    return Article(
-        source=job.source, url=url, urls=[(url, "item" if record.item_url else "canonical")],
-        title=record.title, author=record.author, published_at=record.published_at,
-        language=record.language, site_name=record.site_name, text=record.text,
-        word_count=record.word_count, content_hash=record.content_hash,
-        raw_sha256=record.raw_sha256, date_source=record.date_source,
-        extractor=record.extractor,
-        fetched_at=stored.first_seen_at if stored else datetime.now(UTC),
-        bands=record.bands, modified_at=record.modified_at, feed_title=job.feed_title,
-        feed_published_at=job.feed_published_at, feed_author=job.feed_author,
-        removed=record.removed or None,
+    return pipeline.article_from(
+        record, source=job.source, url=url,
+        urls=[(url, "item" if record.item_url else "canonical")],
+        fetched_at=stored.first_seen_at if stored else datetime.now(UTC), direct=True,
+        feed_title=job.feed_title, feed_published_at=job.feed_published_at,
+        feed_author=job.feed_author,
     )
 
 
 def _derived(a: Article) -> tuple[Any, ...]:
-    return (a.title, a.author, a.published_at, a.date_source, a.modified_at, a.language,
-            a.site_name, a.content_hash, a.extractor, a.removed)
+    return tuple(getattr(a, name) for name in _DERIVED)
 
 
 def _apply(
