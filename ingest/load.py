@@ -60,6 +60,11 @@ _ARTICLE_COLUMNS = (
     "last_run_id", "direct", "modified_at", "feed_title", "feed_published_at", "feed_author",
     "removed", "extracted_at",
 )
+_ARTICLE_TYPES = (
+    "int8", "int8", "text", "text", "text", "text", "timestamptz", "text", "text", "text",
+    "text", "int4", "text", "text", "text", "timestamptz", "timestamptz", "text", "text",
+    "bool", "timestamptz", "text", "timestamptz", "text", "jsonb", "timestamptz",
+)
 
 
 def load_articles(
@@ -85,19 +90,12 @@ def load_articles(
         if not articles:
             return result
         _stage(conn, articles)
-        _match(conn)
-        matched = {
-            rn: (article_id, by, old_hash)
-            for rn, article_id, by, old_hash in conn.execute(
-                """SELECT s.rn, s.article_id, s.matched_by, a.content_hash
-                   FROM stage_keys s JOIN news.articles a USING (article_id)""")
-        }
+        matched = _match(conn)
         new_rns = [rn for rn in range(len(articles)) if rn not in matched]
         ids = _insert_new(conn, run_id, [articles[rn] for rn in new_rns])
         changed = _new_versions(conn, run_id, articles, matched)
-        with conn.cursor() as cur, cur.copy(
-            "COPY stage_ids (rn, article_id, is_new, changed) FROM STDIN"
-        ) as copy:
+        with conn.cursor() as cur, cur.copy("COPY stage_ids FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(("int4", "int8", "bool", "bool"))
             for rn, article_id in zip(new_rns, ids, strict=True):
                 copy.write_row((rn, article_id, True, False))
             for rn, (article_id, _, _) in matched.items():
@@ -154,43 +152,56 @@ def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
     """The batch's keys (not its texts) in temporary tables."""
     conn.execute(
         """CREATE TEMP TABLE stage_keys (
-               rn integer PRIMARY KEY, url text, content_hash text, source text,
-               seen_at timestamptz, direct boolean, article_id bigint, matched_by text
+               rn integer, url text, content_hash text, source text,
+               seen_at timestamptz, direct boolean
            ) ON COMMIT DROP"""
     )
     conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP")
     conn.execute(
-        "CREATE TEMP TABLE stage_ids (rn integer PRIMARY KEY, article_id bigint, is_new boolean, "
+        "CREATE TEMP TABLE stage_ids (rn integer, article_id bigint, is_new boolean, "
         "changed boolean) ON COMMIT DROP"
     )
     with conn.cursor() as cur:
-        with cur.copy(
-            "COPY stage_keys (rn, url, content_hash, source, seen_at, direct) FROM STDIN"
-        ) as copy:
+        with cur.copy("COPY stage_keys FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(("int4", "text", "text", "text", "timestamptz", "bool"))
             for rn, a in enumerate(articles):
                 copy.write_row((rn, a.url, a.content_hash, a.source, a.fetched_at, a.direct))
-        with cur.copy("COPY stage_urls (rn, url, kind) FROM STDIN") as copy:
+        with cur.copy("COPY stage_urls FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(("int4", "text", "text"))
             for rn, a in enumerate(articles):
                 for url, kind in a.urls:
                     copy.write_row((rn, url, kind))
 
 
-def _match(conn: psycopg.Connection[Any]) -> None:
-    """Match: a URL already mapped, then the canonical URL, then the same text."""
-    conn.execute(
-        """UPDATE stage_keys s SET article_id = au.article_id, matched_by = 'url'
-           FROM stage_urls su JOIN news.article_urls au ON au.url = su.url
-           WHERE s.rn = su.rn"""
+def _match(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, str]]:
+    """{batch position: (article_id, 'url' or 'text', its stored content hash)} for
+    the staged records already stored: one of their URLs already mapped, else their
+    canonical URL, else the same text.
+
+    Every lookup is a scalar subquery, so each key costs one index probe whatever
+    the planner guesses of the staged batch (it has no statistics on temporary
+    tables, and a join could tempt it into reading a whole stored table)."""
+    rows = conn.execute(
+        """WITH hits AS (
+               SELECT su.rn, min((SELECT au.article_id FROM news.article_urls au
+                                  WHERE au.url = su.url ORDER BY au.kind LIMIT 1)) AS article_id
+               FROM stage_urls su GROUP BY su.rn
+           ), by_url AS (
+               SELECT k.rn, k.content_hash,
+                      coalesce(h.article_id, (SELECT a.article_id FROM news.articles a
+                                              WHERE a.url = k.url)) AS article_id
+               FROM stage_keys k LEFT JOIN hits h USING (rn)
+           ), matched AS (
+               SELECT b.rn, b.article_id IS NOT NULL AS by_url,
+                      coalesce(b.article_id, (SELECT a.article_id FROM news.articles a
+                                              WHERE a.content_hash = b.content_hash)) AS article_id
+               FROM by_url b
+           )
+           SELECT m.rn, m.article_id, CASE WHEN m.by_url THEN 'url' ELSE 'text' END,
+                  (SELECT a.content_hash FROM news.articles a WHERE a.article_id = m.article_id)
+           FROM matched m WHERE m.article_id IS NOT NULL"""
     )
-    conn.execute(
-        """UPDATE stage_keys s SET article_id = a.article_id, matched_by = 'url'
-           FROM news.articles a WHERE s.article_id IS NULL AND a.url = s.url"""
-    )
-    conn.execute(
-        """UPDATE stage_keys s SET article_id = a.article_id, matched_by = 'text'
-           FROM news.articles a
-           WHERE s.article_id IS NULL AND a.content_hash = s.content_hash"""
-    )
+    return {rn: (article_id, by, old_hash) for rn, article_id, by, old_hash in rows}
 
 
 def _insert_new(
@@ -200,14 +211,18 @@ def _insert_new(
     (each is its own story until link_stories says otherwise)."""
     if not fresh:
         return []
-    ids = [
-        row[0] for row in conn.execute(
-            "SELECT nextval(pg_get_serial_sequence('news.articles', 'article_id')) "
-            "FROM generate_series(1, %s)", (len(fresh),))
-    ]
+    # One call draws the whole range: only this function inserts articles, under
+    # the load lock, so nothing else advances the sequence in between.
+    row = conn.execute(
+        "SELECT setval(s, nextval(s) + %s - 1) "
+        "FROM pg_get_serial_sequence('news.articles', 'article_id') AS s", (len(fresh),)
+    ).fetchone()
+    last = row[0] if row else 0
+    ids = list(range(last - len(fresh) + 1, last + 1))
     with conn.cursor() as cur, cur.copy(
-        f"COPY news.articles ({', '.join(_ARTICLE_COLUMNS)}) FROM STDIN"
+        f"COPY news.articles ({', '.join(_ARTICLE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
+        copy.set_types(_ARTICLE_TYPES)
         for article_id, a in zip(ids, fresh, strict=True):
             copy.write_row((
                 article_id, article_id, a.url, a.source, a.title, a.author, a.published_at,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import pytest
 
 from ingest import load
 from ingest.dedup import content_hash, word_count
@@ -67,6 +68,33 @@ def test_an_alias_url_matches_even_with_new_text(conn: psycopg.Connection[Any]) 
     assert counts(conn)[0] == 1
     last = conn.execute("SELECT last_run_id FROM news.articles").fetchone()
     assert last == ("r2",)
+
+
+def test_url_rows_must_name_an_article_and_go_with_it(conn: psycopg.Connection[Any]) -> None:
+    """The per-statement integrity that replaced the per-row foreign key (007)."""
+    load.load_articles(conn, "r1", [art(1), art(2)])
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+        conn.execute("""INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
+                        VALUES ('https://nowhere.example/', 'final', 987654, 's', now())""")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+        conn.execute("UPDATE news.article_urls SET article_id = article_id + 1000")
+    gone = conn.execute("SELECT article_id FROM news.articles WHERE url = 'https://ex.org/1'")
+    row = gone.fetchone()
+    assert row
+    with conn.transaction():
+        conn.execute("DELETE FROM news.articles WHERE article_id = %s", row)
+    left = conn.execute("SELECT DISTINCT article_id FROM news.article_urls").fetchall()
+    assert len(left) == 1 and left[0] != row
+    assert counts(conn) == (1, 2)
+
+
+def test_ids_are_drawn_in_one_range_per_batch(conn: psycopg.Connection[Any]) -> None:
+    first = load.load_articles(conn, "r1", [art(n) for n in range(5)])
+    second = load.load_articles(conn, "r2", [art(n) for n in range(3, 9)])
+    ids = [aid for aid, _ in first.fresh] + [aid for aid, _ in second.fresh]
+    assert len(ids) == len(set(ids)) == 9
+    assert sorted(aid for aid, _ in second.fresh) == list(range(max(ids) - 3, max(ids) + 1))
+    assert second.seen_before == 2
 
 
 def test_raw_pages_are_content_addressed(conn: psycopg.Connection[Any]) -> None:
