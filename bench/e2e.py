@@ -7,9 +7,9 @@ trafilatura_eval, mozilla_readability)
 behind RSS feeds on 127.0.0.1, runs one pass of the pipeline into a fresh
 embedded PostgreSQL, and prints articles/s end to end. In the same run it times
 trafilatura alone, in one process, on the same page bytes with the same
-settings (before and after the pipeline, averaged), and prints the ratio. The target is a ratio of at least 1.3 on two
-cores: the pipeline's fetching, validation and loading must hide behind its
-parallel extraction.
+settings (before and after the pipeline, averaged), and prints the ratio. The
+target is a ratio of at least 1.3 on two cores: the pipeline's fetching,
+validation and loading must hide behind its parallel extraction.
 """
 
 from __future__ import annotations
