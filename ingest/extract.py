@@ -280,36 +280,34 @@ class _TrafilaturaMetadata:
 
     def __init__(self, tree: Any) -> None:
         self._tree = tree
-        self._meta: Any = None
 
+    @functools.cached_property
     def _declared(self) -> Any:
         from trafilatura import metadata as tm
 
-        if self._meta is None:
-            try:
-                self._meta = tm.extract_meta_json(self._tree, tm.examine_meta(self._tree))
-            except Exception:  # a fallback only: trafilatura's metadata code has bugs
-                self._meta = tm.Document()
-        return self._meta
+        try:
+            return tm.extract_meta_json(self._tree, tm.examine_meta(self._tree))
+        except Exception:  # a fallback only: trafilatura's metadata code has bugs
+            return tm.Document()
 
     @functools.cached_property
     def title(self) -> str | None:
         from trafilatura.metadata import extract_title
 
-        return self._declared().title or _safely(extract_title, self._tree)
+        return self._declared.title or _safely(extract_title, self._tree)
 
     @functools.cached_property
     def author(self) -> str | None:
         from trafilatura.metadata import extract_author
 
-        author = self._declared().author
+        author = self._declared.author
         return author if author and " " in author else _safely(extract_author, self._tree)
 
     @functools.cached_property
     def sitename(self) -> str | None:
         from trafilatura.metadata import extract_sitename
 
-        return self._declared().sitename or _safely(extract_sitename, self._tree)
+        return self._declared.sitename or _safely(extract_sitename, self._tree)
 
 
 def _safely(fn: Any, tree: Any) -> str | None:

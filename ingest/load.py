@@ -53,17 +53,17 @@ class LoadResult:
     indexed: int = 0
 
 
-_ARTICLE_COLUMNS = (
-    "article_id", "story_id", "url", "source", "title", "author", "published_at",
-    "date_source", "language", "site_name", "text", "word_count", "content_hash",
-    "raw_sha256", "extractor", "first_seen_at", "last_seen_at", "first_run_id",
-    "last_run_id", "direct", "modified_at", "feed_title", "feed_published_at", "feed_author",
-    "removed", "extracted_at",
-)
-_ARTICLE_TYPES = (
-    "int8", "int8", "text", "text", "text", "text", "timestamptz", "text", "text", "text",
-    "text", "int4", "text", "text", "text", "timestamptz", "timestamptz", "text", "text",
-    "bool", "timestamptz", "text", "timestamptz", "text", "jsonb", "timestamptz",
+# The columns of news.articles a new record is COPied into, with their types (the
+# COPY is binary), in the order _insert_new writes them.
+_ARTICLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("article_id", "int8"), ("story_id", "int8"), ("url", "text"), ("source", "text"),
+    ("title", "text"), ("author", "text"), ("published_at", "timestamptz"),
+    ("date_source", "text"), ("language", "text"), ("site_name", "text"), ("text", "text"),
+    ("word_count", "int4"), ("content_hash", "text"), ("raw_sha256", "text"),
+    ("extractor", "text"), ("first_seen_at", "timestamptz"), ("last_seen_at", "timestamptz"),
+    ("first_run_id", "text"), ("last_run_id", "text"), ("direct", "bool"),
+    ("modified_at", "timestamptz"), ("feed_title", "text"), ("feed_published_at", "timestamptz"),
+    ("feed_author", "text"), ("removed", "jsonb"), ("extracted_at", "timestamptz"),
 )
 
 
@@ -220,9 +220,10 @@ def _insert_new(
     last = row[0] if row else 0
     ids = list(range(last - len(fresh) + 1, last + 1))
     with conn.cursor() as cur, cur.copy(
-        f"COPY news.articles ({', '.join(_ARTICLE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+        f"COPY news.articles ({', '.join(name for name, _ in _ARTICLE_COLUMNS)}) "
+        "FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(_ARTICLE_TYPES)
+        copy.set_types([kind for _, kind in _ARTICLE_COLUMNS])
         for article_id, a in zip(ids, fresh, strict=True):
             copy.write_row((
                 article_id, article_id, a.url, a.source, a.title, a.author, a.published_at,
@@ -426,7 +427,9 @@ def _store_raw_pages(conn: psycopg.Connection[Any], pages: Iterable[RawPage]) ->
                content_type text, encoding text, first_url text, first_fetched_at timestamptz)
            ON COMMIT DROP"""
     )
-    with conn.cursor() as cur, cur.copy("COPY stage_raw FROM STDIN") as copy:
+    with conn.cursor() as cur, cur.copy("COPY stage_raw FROM STDIN (FORMAT BINARY)") as copy:
+        # binary: the compressed bodies travel as they are, not hex-escaped to twice their size
+        copy.set_types(("text", "bytea", "int4", "text", "text", "text", "timestamptz"))
         for p in rows:
             copy.write_row(
                 (p.sha256, p.body_zlib, p.size, p.content_type, p.encoding, p.url, p.fetched_at)
