@@ -109,12 +109,15 @@ def load_articles(
                WHERE i.article_id = a.article_id AND NOT i.is_new""",
             (run_id,),
         )
-        added = conn.execute(
-            """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
-               SELECT u.url, u.kind, i.article_id, s.source, s.seen_at
-               FROM stage_urls u JOIN stage_keys s USING (rn) JOIN stage_ids i USING (rn)
-               ON CONFLICT (url, kind) DO NOTHING"""
-        ).rowcount
+        added = _map_new_urls(conn, [articles[rn] for rn in new_rns], ids)
+        if matched:
+            added += conn.execute(
+                """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
+                   SELECT u.url, u.kind, i.article_id, s.source, s.seen_at
+                   FROM stage_urls u JOIN stage_keys s USING (rn) JOIN stage_ids i USING (rn)
+                   WHERE NOT i.is_new
+                   ON CONFLICT (url, kind) DO NOTHING"""
+            ).rowcount
     for rn, article_id in zip(new_rns, ids, strict=True):
         a = articles[rn]
         result.new_by_source[a.source] = result.new_by_source.get(a.source, 0) + 1
@@ -233,6 +236,28 @@ def _insert_new(
                 Jsonb(a.removed) if a.removed else None, a.fetched_at,
             ))
     return ids
+
+
+def _map_new_urls(
+    conn: psycopg.Connection[Any], fresh: Sequence[Article], ids: Sequence[int]
+) -> int:
+    """COPY the URLs of the records just inserted straight into news.article_urls.
+
+    None of them is mapped yet (any mapped URL would have matched its record to a
+    stored article, and the load lock keeps other loads out), so no conflict check
+    is needed; a URL listed twice in the batch goes to the first record listing it."""
+    seen: set[tuple[str, str]] = set()
+    with conn.cursor() as cur, cur.copy(
+        "COPY news.article_urls (url, kind, article_id, source, first_seen_at) "
+        "FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(("text", "text", "int8", "text", "timestamptz"))
+        for article_id, a in zip(ids, fresh, strict=True):
+            for pair in a.urls:
+                if pair not in seen:
+                    seen.add(pair)
+                    copy.write_row((*pair, article_id, a.source, a.fetched_at))
+    return len(seen)
 
 
 def _new_versions(

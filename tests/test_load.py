@@ -97,6 +97,22 @@ def test_ids_are_drawn_in_one_range_per_batch(conn: psycopg.Connection[Any]) -> 
     assert second.seen_before == 2
 
 
+def test_a_url_two_new_records_share_goes_to_the_first(conn: psycopg.Connection[Any]) -> None:
+    """New records' URLs are COPied without a conflict check: one listed twice in the
+    batch (a wrapper two different documents came through) is mapped once."""
+    wrapper = ("https://agg.example/wrapper", "feed_link")
+    first, second = art(1, extra_urls=[wrapper]), art(2, extra_urls=[wrapper])
+    result = load.load_articles(conn, "r1", [first, second])
+    assert result.new == 2 and result.urls_added == 5
+    owner = conn.execute("SELECT a.url FROM news.article_urls u JOIN news.articles a "
+                         "USING (article_id) WHERE u.url = %s", (wrapper[0],)).fetchall()
+    assert owner == [("https://ex.org/1",)]
+    # a known article met under a new URL still gains it, and only once
+    again = load.load_articles(conn, "r2", [art(2, extra_urls=[("https://ex.org/2?amp", "final")])])
+    assert (again.new, again.urls_added) == (0, 1)
+    assert counts(conn) == (2, 6)
+
+
 def test_raw_pages_are_content_addressed(conn: psycopg.Connection[Any]) -> None:
     raw = load.RawPage("ab" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
     load.load_articles(conn, "r1", [], [raw, raw])
