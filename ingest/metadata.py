@@ -10,10 +10,16 @@ workers. The rules and their order were chosen by measurement on the corpora in
 
 Title: the heading (``<h1>``, ``itemprop=headline``, ``.entry-title``, ...) that the
 meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
-title, ``<title>``) name, without a kicker set apart in its markup; else the page's
-only ``<h1>``; else the first meta title.
-Meta titles lose the site's name at either end (``Headline | Site``), the site being
-known from ``og:site_name``, JSON-LD, the host name or a logo heading.
+title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
+span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
+later wins) or a shown ``<time>``; on a tie an ``<h1>``, then the longer text (a
+section's name is short); else another ``<h2>`` that a meta title names exactly;
+else the page's only ``<h1>``; else the first meta title of more than one word.
+Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
+``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
+headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
+heading, and a heading that starts with it is a banner, not the headline. A meta
+title cut short by an unescaped quote in its attribute is made whole from another.
 
 ``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
 order:
@@ -244,7 +250,12 @@ def _main_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 # --- title --------------------------------------------------------------------------
 
-_SITE_SEPARATORS = r"\s+(?:[|–—·•»«/~*]|-|::|\|\||>>)\s+|\s*\|\s*"
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff01-\uff60"
+# CJK titles have no spaces: there a bare dash or underscore between two
+# ideographs is a separator too ("标题-新华网").
+_SITE_SEPARATORS = (
+    rf"\s+(?:[|│–—·•»«/~*]|-|::|\|\||>>)\s+|\s*[|│]\s*|(?<=[{_CJK}])[-_](?=[{_CJK}])"
+)
 _SEPARATORS = re.compile(rf"{_SITE_SEPARATORS}|\s+:\s+|(?<=[^\s\d]):\s+")
 _TAIL = re.compile(_SITE_SEPARATORS)
 _HEADLINE_XPATH = (
@@ -269,23 +280,35 @@ class _Source:
 
 def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
-    kicker); else the page's only ``<h1>`` (where nothing agrees, the visible
-    headline was right far more often than an SEO title); else the first meta title
-    without the site's name."""
-    headings, metas = _title_sources(page, feed_title)
-    best: tuple[float, str] | None = None
-    for heading in headings:
-        votes, text = _confirmed(heading, metas)
-        if votes and (best is None or votes > best[0]):
-            best = (votes, text)
-    if best is not None:
-        return best[1]
+    kicker); else an ``<h2>`` that one of them names exactly; else the page's only
+    ``<h1>`` (where nothing agrees, the visible headline was right far more often
+    than an SEO title); else the first meta title of more than one word."""
+    headings, subheads, metas = _title_sources(page, feed_title)
+    if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
+        return found
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
     if len(h1s) == 1:
         return next(iter(h1s.values()))
-    if metas:
-        return _lone_title(metas[0])
+    if metas:  # a lone word is a section's name more often than a headline
+        return _lone_title(max(metas, key=lambda m: _words(m.text) > 1))
     return headings[0].text if headings else None
+
+
+def _confirmed_heading(
+    headings: list[_Source], metas: list[_Source], floor: float = 0.0
+) -> str | None:
+    """The heading text the meta titles confirm most (with at least ``floor`` votes);
+    on a tie an ``<h1>``, then the longer text (the shorter is a section's name:
+    ``<h1>News</h1>`` above the story's own ``<h1>``)."""
+    best: tuple[float, bool, int, str] | None = None
+    for heading in headings:
+        votes, text = _confirmed(heading, metas)
+        if not votes or votes < floor:
+            continue
+        rank = (votes, heading.kind == "h1", _words(text), text)
+        if best is None or (rank[:3] > best[:3] and _key(text) != _key(best[3])):
+            best = rank  # the first of two copies keeps its case
+    return best[3] if best else None
 
 
 MIN_TITLE_WORDS = 3
@@ -296,28 +319,64 @@ def _lone_title(meta: _Source) -> str:
     first separator (not a colon: headlines have those) when the first part is a
     phrase of its own: ``Headline – Blog`` with the blog's name known nowhere else."""
     first = _TAIL.split(meta.text, maxsplit=1)[0].strip()
-    if meta.kind == "title" and first != meta.text and len(first.split()) >= MIN_TITLE_WORDS:
+    if meta.kind == "title" and first != meta.text and _words(first) >= MIN_TITLE_WORDS:
         return first
     return meta.text
 
 
+def _words(text: str) -> int:
+    """Words in a text, two CJK characters counting as one (no spaces there)."""
+    return len(text.split()) + len(_CJK_CHARS.findall(text)) // 2
+
+
+_CJK_CHARS = re.compile(f"[{_CJK}]")
+
+
 def _confirmed(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
     """How strongly the meta titles name this heading, and the heading text they
-    name. A meta title that says it or one of its pieces is a vote (a kicker above
-    the headline is left out; the later piece wins a tie, kickers come first); one
-    that only contains it, or is contained in it, half a vote (SEO titles add or
-    drop words)."""
-    best = (0.0, heading.text)
-    for text in (heading.text, *heading.pieces):
-        key = _key(text)
-        votes = float(sum(key == _key(m.text) or key in map(_key, m.pieces) for m in metas))
-        if votes and votes >= best[0]:
-            best = (votes, text)
+    name. A meta title that says it, or a run of its pieces, is a vote; a later run
+    wins over an earlier one (kickers come first, so they are left out). Where none
+    says it: half a vote for each that contains it or is contained in it (SEO titles
+    add or drop words), then a quarter for each with mostly the same words."""
+    best = _named(heading, metas)
     if not best[0]:
         key = _key(heading.text)
-        overlap = sum(_overlaps(key, _key(m.text)) for m in metas)
-        best = (0.5 * overlap, heading.text)
+        best = (0.5 * sum(_overlaps(key, _key(m.text)) for m in metas), heading.text)
+    if not best[0]:
+        words = _word_set(heading.text)
+        similar = sum(any(_alike(words, _word_set(t)) for t in (m.text, *m.pieces)) for m in metas)
+        best = (0.25 * similar, heading.text)
     return best
+
+
+def _named(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
+    """The votes for the heading or its runs of pieces; a piece a meta title's piece
+    only contains (``kostenloser Stromcheck`` for ``Kostenloser Stromcheck für
+    private Haushalte``) half a vote."""
+    best = (0.0, heading.text)
+    for text in (heading.text, *_runs(heading.pieces)):
+        key = _key(text)
+        votes = float(sum(key == _key(m.text) or key in map(_key, m.pieces) for m in metas))
+        if not votes and text in heading.pieces:
+            votes = 0.5 * sum(any(_overlaps(key, _key(p)) for p in m.pieces) for m in metas)
+        if votes and (votes >= best[0] or best[1] != heading.text):
+            best = (max(votes, best[0]), text)
+    return best
+
+
+def _word_set(text: str) -> set[str]:
+    return set(_WORD.findall(text.casefold()))
+
+
+_WORD = re.compile(r"\w+")
+MIN_SHARED_WORDS = 0.75
+
+
+def _alike(one: set[str], other: set[str]) -> bool:
+    """Mostly the same words: an SEO title that reorders the headline's or adds a
+    few (``Schnell aufgefrischtes Haar ... mit dem neuen Wellaflex``)."""
+    shared = len(one & other)
+    return len(one) >= MIN_TITLE_WORDS and shared >= MIN_SHARED_WORDS * max(len(one), len(other))
 
 
 def _overlaps(one: str, other: str) -> bool:
@@ -325,14 +384,22 @@ def _overlaps(one: str, other: str) -> bool:
     return len(short) >= max(8, len(long) // 2) and short in long
 
 
-def _title_sources(page: _Page, feed_title: str | None) -> tuple[list[_Source], list[_Source]]:
+def _title_sources(
+    page: _Page, feed_title: str | None
+) -> tuple[list[_Source], list[_Source], list[_Source]]:
+    """The headline's headings, the page's other ``<h2>`` and its meta titles, each
+    without the site's name."""
     site = _site_keys(page)
-    headings = []
-    for element in page.tree.xpath(_HEADLINE_XPATH) + _self_links(page):
+    elements = page.tree.xpath(_HEADLINE_XPATH) + _self_links(page)
+    chosen = set(elements)
+    others = [h2 for h2 in page.tree.xpath("//h2") if h2 not in chosen]
+    headings: list[_Source] = []
+    subheads: list[_Source] = []
+    for element in elements + others:
         if _is_branding(element):
             site.add(_key(_text(element)))
         elif heading := _heading_source(element):
-            headings.append(heading)
+            (headings if element in chosen else subheads).append(heading)
     metas = {
         "og": page.meta_first("og:title"),
         "jsonld": _clean(page.article.get("headline")) if page.article else None,
@@ -341,10 +408,46 @@ def _title_sources(page: _Page, feed_title: str | None) -> tuple[list[_Source], 
         "title": _clean(_text(page.tree.find(".//title"))),
     }
     sources = [_meta_source(kind, text, site) for kind, text in metas.items() if text]
+    sources = [_uncut(m, sources) for m in sources]
     return (
-        [h for h in headings if _key(h.text) not in site],
+        _not_site(headings, site),
+        _not_site(subheads, site),
         [m for m in sources if _key(m.text) not in site],
     )
+
+
+def _not_site(headings: list[_Source], site: set[str]) -> list[_Source]:
+    """Headings without the site's name, and none that only name the site."""
+    trimmed = (_without_site(h, site) for h in headings)
+    return [h for h in trimmed if not _names_site(h, site)]
+
+
+def _uncut(meta: _Source, metas: list[_Source]) -> _Source:
+    """A meta title whole again where an unescaped quote in its attribute cut it
+    (``content="... Biden de "incapacitado""``) and another meta title goes on."""
+    for other in metas:
+        rest = other.text.removeprefix(meta.text)
+        if rest != other.text and rest.lstrip()[:1] in _QUOTES:
+            return _Source(meta.kind, other.text, other.pieces)
+    return meta
+
+
+_QUOTES = set("\"“”„«»")
+
+
+def _names_site(heading: _Source, site: set[str]) -> bool:
+    """A heading that is the site's name, or starts with it in a piece of its own:
+    a banner (``<h1>ProNATs e.V.<br>Verein zur Unterstützung ...</h1>``)."""
+    first = heading.pieces[0] if heading.pieces else ""
+    return _key(heading.text) in site or _is_site(first, site)
+
+
+def _without_site(heading: _Source, site: set[str]) -> _Source:
+    """A heading without the site's name at its end: some pages print their
+    ``<title>`` (``Headline | Site``) as the heading. (Not at its start: there a
+    short site name is more often the headline's first words.)"""
+    text = _join(_without_date(_strip_site(_split(heading.text, _TAIL), site, head=False)))
+    return heading if text == heading.text else _Source(heading.kind, text, ())
 
 
 def _self_links(page: _Page) -> list[HtmlElement]:
@@ -380,6 +483,13 @@ def _heading_source(element: HtmlElement) -> _Source | None:
     return _Source(element.tag, text, tuple(pieces) if len(pieces) > 1 else ())
 
 
+def _runs(pieces: Sequence[str]) -> list[str]:
+    """The runs of pieces from either end: a kicker before the headline, a subtitle
+    after it, or a headline whose markup splits it (``Hot <span>and</span> Fresh``)."""
+    ends = range(1, len(pieces))
+    return [" ".join(pieces[:i]) for i in ends] + [" ".join(pieces[i:]) for i in ends]
+
+
 def _pieces(element: HtmlElement) -> list[str]:
     """A heading's text in the pieces its markup sets apart: a kicker in its own
     line or ``<span class>``, the headline."""
@@ -392,42 +502,76 @@ _MARK = "\x00"
 
 
 def _walk(element: HtmlElement) -> Iterator[str]:
-    """An element's text, a mark where a block or a classed span sets words apart."""
+    """An element's text, a mark where a block or a classed span sets words apart;
+    without a ``<time>`` (a date shown in the heading is no part of the headline)."""
     yield element.text or ""
     for child in element:
-        if isinstance(child.tag, str):
-            apart = child.tag in _BLOCKS or (child.tag in {"span", "strong"} and child.get("class"))
-            mark = _MARK if apart else ""
+        if isinstance(child.tag, str) and child.tag != "time":
+            mark = _MARK if _apart(child) else ""
             yield mark
             yield from _walk(child)
             yield mark
         yield child.tail or ""
 
 
+def _apart(child: HtmlElement) -> bool:
+    """A child that sets its words apart: a block, a classed span, or a kicker in
+    emphasis before the headline (``<h1><em>Gedenktag</em> Erinnerung an ...</h1>``)."""
+    if child.tag in _BLOCKS or (child.tag in {"span", "strong"} and child.get("class")):
+        return True
+    parent = child.getparent()
+    first = parent.index(child) == 0 and not (parent.text or "").strip()
+    return child.tag in _EMPHASIS and first and bool((child.tail or "").strip())
+
+
+_EMPHASIS = {"em", "i", "b", "strong"}
+
+
 def _meta_source(kind: str, text: str, site: set[str]) -> _Source:
-    parts = _strip_site(_split(text), site)
+    parts = _without_date(_strip_site(_split(text), site))
     ends = range(1, len(parts), 2)
     runs = [_join(parts[:i]) for i in ends] + [_join(parts[i + 1 :]) for i in ends]
     return _Source(kind, _join(parts), tuple(runs))
 
 
-def _split(title: str) -> list[str]:
+def _split(title: str, separators: re.Pattern[str] = _SEPARATORS) -> list[str]:
     """Text and separators alternating: ``['A', ' | ', 'B']``."""
     out: list[str] = []
     last = 0
-    for match in _SEPARATORS.finditer(title):
+    for match in separators.finditer(title):
         out += [title[last : match.start()], match.group()]
         last = match.end()
     return [*out, title[last:]]
 
 
-def _strip_site(parts: list[str], site: set[str]) -> list[str]:
-    """Drop the site's name from either end of a split title."""
-    while len(parts) > 2 and _is_site(parts[-1], site):
-        parts = parts[:-2]
-    while len(parts) > 2 and _is_site(parts[0], site):
-        parts = parts[2:]
+def _strip_site(parts: list[str], site: set[str], *, head: bool = True) -> list[str]:
+    """Drop the site's name from either end of a split title (or only its tail), a
+    name with a separator of its own included (``Headline | AOC media - Analyse``)."""
+    while len(parts) > 2 and (count := _site_parts(parts, site, tail=True)):
+        parts = parts[: -count - 1]
+    while head and len(parts) > 2 and (count := _site_parts(parts, site, tail=False)):
+        parts = parts[count + 1 :]
     return parts
+
+
+def _site_parts(parts: list[str], site: set[str], *, tail: bool) -> int:
+    """How many parts (separators included) at one end name the site: one part that
+    :func:`_is_site_part` accepts, or several that are exactly the site's name."""
+    for count in range(1, len(parts) - 1, 2):
+        run = parts[-count:] if tail else parts[:count]
+        if _is_site_part(run[0], site) if count == 1 else _key(_join(run)) in site:
+            return count
+    return 0
+
+
+def _without_date(parts: list[str]) -> list[str]:
+    """Without a date set before the headline (``23.01.2022 - Headline``)."""
+    return parts[2:] if len(parts) > 2 and _DATE_PART.fullmatch(parts[0].strip()) else parts
+
+
+_DATE_PART = re.compile(
+    r"\d{1,2}\.\s?\d{1,2}\.(?:\s?\d{2,4})?|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}"
+)
 
 
 def _join(parts: list[str]) -> str:
@@ -444,7 +588,19 @@ def _is_site(part: str, site: set[str]) -> bool:
     )
 
 
+def _is_site_part(part: str, site: set[str]) -> bool:
+    """A title's part that names the site: :func:`_is_site`, or a long name among a
+    few words (``EFC Bayrische Bembel Regensburg`` on bayrische-bembel.de)."""
+    key = _key(part)
+    return _is_site(part, site) or (
+        len(part.split()) <= MAX_SITE_WORDS
+        and any(len(s) >= MIN_BRAND_CHARS and s in key for s in site)
+    )
+
+
 MAX_SITE_SUFFIX = 12
+MIN_BRAND_CHARS = 8  # a name this long is distinctive inside a few words
+MAX_SITE_WORDS = 5
 
 
 def _text(element: HtmlElement | None) -> str | None:
