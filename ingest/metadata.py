@@ -28,9 +28,15 @@ order:
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
 
-A date without a time zone is in the source's ``zone`` (a bare day at midnight); a
-UTC timestamp is shown in ``zone``; another offset is the publisher's and stays.
-Modified dates only ever go to ``modified_at``.
+A date without a time zone is in the page's zone (a bare day at midnight); a UTC
+timestamp is shown in it (UTC midnight, how CMSs write a bare day, is midnight
+there); another offset is the publisher's and stays. The page's zone is the
+source's ``zone``; when the source names none, the zone of the host's country
+(``.de``, ``.com.ar``) or of the page's language where its speakers share one (``de``,
+``ja``; not ``en`` or ``es``), unless the page declares an offset that zone never has;
+else the offset the page declares on a timestamp (``<meta>``, JSON-LD, ``<time>``, or
+a script restating one of its UTC timestamps in local time); else UTC. Modified
+dates only ever go to ``modified_at``.
 
 Author: JSON-LD ``author``, ``rel=author``, ``itemprop=author``, author ``<meta>``
 tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
@@ -45,12 +51,13 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml import etree
@@ -70,13 +77,14 @@ class PageMetadata:
     date_source: str | None
     modified_at: datetime | None
     site_name: str | None
+    zone: tzinfo | None = None  # the zone dates were read in: the source's, else the page's
 
 
 def page_metadata(
     html: str | HtmlElement,
     url: str,
     *,
-    zone: tzinfo,
+    zone: tzinfo | None,
     feed_title: str | None = None,
     feed_published_at: datetime | None = None,
     feed_author: str | None = None,
@@ -86,7 +94,8 @@ def page_metadata(
     """The page's metadata.
 
     ``html`` may be a parsed lxml tree, which is only read (parse once, share it with
-    trafilatura). ``zone`` is the source's time zone. ``fallback`` is trafilatura's
+    trafilatura). ``zone`` is the source's time zone; None when the source names
+    none, and the page's own is inferred (:func:`_page_zone`). ``fallback`` is trafilatura's
     ``Document`` (or any object or dict with its ``title``, ``date``, ``author``,
     ``sitename``; each read only when needed): with a date, htmldate is not run
     again. ``now`` bounds future dates.
@@ -96,6 +105,7 @@ def page_metadata(
         return PageMetadata(None, None, None, None, None, None)
     page = _Page(tree, url)
     now = now or datetime.now(UTC)
+    zone = zone if zone is not None else _page_zone(page)
     published, source = _published(page, zone, now, feed_published_at, fallback)
     site_name = page.site_name or _clean(_field(fallback, "sitename"))
     return PageMetadata(
@@ -105,6 +115,7 @@ def page_metadata(
         date_source=source,
         modified_at=_modified(page, zone, now),
         site_name=site_name,
+        zone=zone,
     )
 
 
@@ -695,11 +706,16 @@ def _first_date(value: str | None, zone: tzinfo, now: datetime) -> datetime | No
         return None
     match = _ISO.search(value) or _DAY_FIRST.search(value)
     if match:
-        fields = [int(match[k] or 0) for k in ("y", "m", "d", "H", "M", "S")]
-        found = _valid(_build(fields, match["tz"], zone), now)
+        found = _valid(_from_match(match, zone), now)
     else:
         found = _valid(_email_date(value, zone), now)
     return _local(found, zone) if found is not None else None
+
+
+def _from_match(match: re.Match[str], zone: tzinfo) -> datetime | None:
+    """The datetime an ``_ISO`` or ``_DAY_FIRST`` match spells; naive ones in ``zone``."""
+    fields = [int(match[k] or 0) for k in ("y", "m", "d", "H", "M", "S")]
+    return _build(fields, match["tz"], zone)
 
 
 def _email_date(value: str, zone: tzinfo) -> datetime | None:
@@ -730,10 +746,15 @@ def _zone(offset: str | None, zone: tzinfo) -> tzinfo:
 
 
 def _local(value: datetime, zone: tzinfo) -> datetime:
-    """A UTC timestamp shown in the source's zone: CMSs write UTC, readers (and the
-    day a page shows) live in the publisher's zone. Other offsets are the
-    publisher's own and stay."""
-    return value.astimezone(zone) if value.utcoffset() == timedelta(0) else value
+    """A UTC timestamp shown in the page's zone: CMSs write UTC, readers (and the
+    day a page shows) live in the publisher's zone. UTC midnight is a day (CMSs
+    that keep only the day write it so): midnight in the zone. Other offsets are
+    the publisher's own and stay."""
+    if value.utcoffset() != timedelta(0):
+        return value
+    if value.time() == time(0):
+        return value.replace(tzinfo=zone)
+    return value.astimezone(zone)
 
 
 def _aware(value: datetime, zone: tzinfo, now: datetime) -> datetime | None:
@@ -747,6 +768,143 @@ def _valid(value: datetime | None, now: datetime) -> datetime | None:
     if value is None or value.year < MIN_YEAR or value > now + timedelta(days=1):
         return None
     return value
+
+
+# --- the page's time zone ------------------------------------------------------------
+
+
+def _page_zone(page: _Page) -> tzinfo:
+    """The zone of a page whose source names none. CMSs write UTC timestamps, while
+    the day a page shows (and its readers') is the publisher's: the zone of the
+    host's country (``.de``, ``.com.ar``) or of the page's language (``de``, spoken
+    in one zone), unless the page declares an offset that zone never has; else the
+    first non-UTC offset the page declares on a timestamp, or with which a script
+    restates one of its UTC timestamps; else UTC."""
+    declared = _declared_offset(_offset_values(page))
+    country = _country_zone(page.url) or _language_zone(page)
+    if country is not None and (declared is None or _has_offset(country, declared)):
+        return country
+    if declared is None:
+        declared = _restated_offset(page)
+    return declared.tzinfo if declared is not None and declared.tzinfo is not None else UTC
+
+
+def _has_offset(zone: tzinfo, declared: datetime) -> bool:
+    """Whether ``zone`` has ``declared``'s offset in its summer or winter of that year
+    (CMSs set to a fixed offset write summer time all year)."""
+    offsets = {datetime(declared.year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+    return declared.utcoffset() in offsets
+
+
+_OFFSET_MARKUP = (
+    "//time/@datetime|//*[starts-with(@itemprop, 'date')]/@content"
+    "|//*[starts-with(@itemprop, 'date')]/@datetime"
+)
+
+
+def _offset_values(page: _Page) -> Iterator[str]:
+    """Where a page declares timestamps: ``<meta>``, JSON-LD, ``<time datetime>``."""
+    yield from (v for values in page.meta.values() for v in values)
+    for obj in page.jsonld:
+        yield from (v for k, v in obj.items() if k.startswith(_JSONLD_DATES) and isinstance(v, str))
+    yield from (str(v) for v in page.tree.xpath(_OFFSET_MARKUP))
+
+
+_JSONLD_DATES = ("date", "uploadDate")  # the page's own: not an event's startDate
+
+
+def _restated_offset(page: _Page) -> datetime | None:
+    """A timestamp in a script that is, in a local offset, the instant of a UTC
+    timestamp in the page's declarations (``"date":"2020-02-24T21:25:54-05:00"`` for
+    ``article:published_time`` ``2020-02-25T02:25:54Z``). Only a restatement counts:
+    scripts also carry ad servers' clocks and libraries' build times."""
+    utc = {t for t in map(_timestamp, _offset_values(page)) if t and not t.utcoffset()}
+    if not utc:
+        return None
+    scripts = page.tree.xpath("//script[not(@type='application/ld+json')]/text()")
+    return _declared_offset(map(str, scripts), among=utc)
+
+
+def _declared_offset(values: Iterable[str], among: set[datetime] | None = None) -> datetime | None:
+    """The first timestamp with a UTC offset other than zero in ``values`` (one of the
+    instants ``among``, when given)."""
+    for value in values:
+        for match in _ISO.finditer(value):
+            offset = match["tz"]
+            if not offset or offset.upper() in {"Z", "UTC", "GMT"} or not offset[1:].strip("0:"):
+                continue
+            found = _from_match(match, UTC)
+            if found is not None and (among is None or found in among):
+                return found
+    return None
+
+
+def _timestamp(value: str) -> datetime | None:
+    """The first ISO 8601 timestamp in ``value`` that says its offset."""
+    match = _ISO.search(value)
+    return _from_match(match, UTC) if match and match["tz"] else None
+
+
+def _country_zone(url: str) -> tzinfo | None:
+    """The zone of the country whose top-level domain the host is in; for a country
+    with several, the zone most of its people live in. Generic and vanity domains
+    (``.com``, ``.io``, ``.tv``) say nothing."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    name = _COUNTRY_ZONES.get(host.rsplit(".", 1)[-1])
+    return ZoneInfo(name) if name else None
+
+
+def _language_zone(page: _Page) -> tzinfo | None:
+    """The zone of the page's language (``<html lang>``, else ``og:locale``) when its
+    speakers live in one zone: German, Dutch, Japanese; not English, Spanish,
+    French, Portuguese or Arabic, nor a region (``en-US``, ``es-ES`` are CMSs'
+    defaults, not the publisher's country)."""
+    value = page.tree.get("lang") or page.meta_first("og:locale") or ""
+    name = _LANGUAGE_ZONES.get(value.replace("_", "-").partition("-")[0].strip().lower())
+    return ZoneInfo(name) if name else None
+
+
+_LANGUAGE_ZONES = {
+    "de": "Europe/Berlin", "nl": "Europe/Amsterdam", "it": "Europe/Rome", "ca": "Europe/Madrid",
+    "da": "Europe/Copenhagen", "sv": "Europe/Stockholm", "nb": "Europe/Oslo", "nn": "Europe/Oslo",
+    "no": "Europe/Oslo", "pl": "Europe/Warsaw", "cs": "Europe/Prague", "sk": "Europe/Bratislava",
+    "hu": "Europe/Budapest", "sl": "Europe/Ljubljana", "hr": "Europe/Zagreb",
+    "sr": "Europe/Belgrade", "fi": "Europe/Helsinki", "et": "Europe/Tallinn", "lv": "Europe/Riga",
+    "lt": "Europe/Vilnius", "el": "Europe/Athens", "bg": "Europe/Sofia", "ro": "Europe/Bucharest",
+    "uk": "Europe/Kyiv", "tr": "Europe/Istanbul", "he": "Asia/Jerusalem",
+    "is": "Atlantic/Reykjavik", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "th": "Asia/Bangkok",
+    "vi": "Asia/Ho_Chi_Minh", "zh": "Asia/Shanghai", "hi": "Asia/Kolkata",
+}
+
+
+_COUNTRY_ZONES = {
+    **dict.fromkeys(("uk", "gb"), "Europe/London"),
+    "ie": "Europe/Dublin", "pt": "Europe/Lisbon", "is": "Atlantic/Reykjavik",
+    "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz",
+    "fr": "Europe/Paris", "be": "Europe/Brussels", "nl": "Europe/Amsterdam",
+    "lu": "Europe/Luxembourg", "it": "Europe/Rome", "es": "Europe/Madrid", "mt": "Europe/Malta",
+    "dk": "Europe/Copenhagen", "se": "Europe/Stockholm", "no": "Europe/Oslo",
+    "pl": "Europe/Warsaw", "cz": "Europe/Prague", "sk": "Europe/Bratislava",
+    "hu": "Europe/Budapest", "si": "Europe/Ljubljana", "hr": "Europe/Zagreb",
+    "rs": "Europe/Belgrade", "ba": "Europe/Sarajevo", "mk": "Europe/Skopje", "al": "Europe/Tirane",
+    "fi": "Europe/Helsinki", "ee": "Europe/Tallinn", "lv": "Europe/Riga", "lt": "Europe/Vilnius",
+    "gr": "Europe/Athens", "bg": "Europe/Sofia", "ro": "Europe/Bucharest", "cy": "Asia/Nicosia",
+    "ua": "Europe/Kyiv", "by": "Europe/Minsk", "ru": "Europe/Moscow", "tr": "Europe/Istanbul",
+    "il": "Asia/Jerusalem", "eg": "Africa/Cairo", "sa": "Asia/Riyadh", "ae": "Asia/Dubai",
+    "qa": "Asia/Qatar", "ma": "Africa/Casablanca", "ng": "Africa/Lagos", "ke": "Africa/Nairobi",
+    "za": "Africa/Johannesburg", "in": "Asia/Kolkata", "pk": "Asia/Karachi", "bd": "Asia/Dhaka",
+    "lk": "Asia/Colombo", "np": "Asia/Kathmandu", "th": "Asia/Bangkok", "vn": "Asia/Ho_Chi_Minh",
+    "my": "Asia/Kuala_Lumpur", "sg": "Asia/Singapore", "id": "Asia/Jakarta", "ph": "Asia/Manila",
+    "cn": "Asia/Shanghai", "hk": "Asia/Hong_Kong", "tw": "Asia/Taipei", "kr": "Asia/Seoul",
+    "jp": "Asia/Tokyo", "au": "Australia/Sydney", "nz": "Pacific/Auckland",
+    "us": "America/New_York", "ca": "America/Toronto", "mx": "America/Mexico_City",
+    "gt": "America/Guatemala", "cr": "America/Costa_Rica", "pa": "America/Panama",
+    "cu": "America/Havana", "do": "America/Santo_Domingo", "pr": "America/Puerto_Rico",
+    "co": "America/Bogota", "ve": "America/Caracas", "ec": "America/Guayaquil",
+    "pe": "America/Lima", "bo": "America/La_Paz", "cl": "America/Santiago",
+    "ar": "America/Argentina/Buenos_Aires", "uy": "America/Montevideo",
+    "py": "America/Asuncion", "br": "America/Sao_Paulo",
+}
 
 
 # --- author -------------------------------------------------------------------------
