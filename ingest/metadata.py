@@ -19,7 +19,9 @@ known from ``og:site_name``, JSON-LD, the host name or a logo heading.
 order:
 
 =============  ===============================================================
-``meta``       a ``<meta>`` publication date (``article:published_time``, ...)
+``meta``       a ``<meta>`` publication date (``article:published_time``, ...); a
+               generic one (``date``, ``dc.date``, ``dcterms.created``, ...) only
+               when the page's date elements do not all show another day
 ``jsonld``     schema.org ``datePublished`` of the page's article in JSON-LD
 ``time``       markup: ``<time pubdate>``, ``itemprop=datePublished``
 ``feed``       the feed entry's date
@@ -512,12 +514,8 @@ _PUBLISHED_META = (
     "parsely-pub-date",
     "article_date_original",
     "originalpublicationdate",
-    "date",
-    "dc.date",
-    "dcterms.date",
-    "dc.date.created",
-    "dcterms.created",
 )
+_GENERIC_META = ("date", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created")
 _MODIFIED_META = (
     "article:modified_time",
     "og:updated_time",
@@ -553,7 +551,8 @@ def _published(
     (``meta`` before ``jsonld``: on the development half it was right more often
     when they disagree)."""
     rules: dict[str, Callable[[], datetime | None]] = {
-        "meta": lambda: _first_date(page.meta_first(*_PUBLISHED_META), zone, now),
+        "meta": lambda: _first_date(page.meta_first(*_PUBLISHED_META), zone, now)
+        or _generic_meta_date(page, zone, now),
         "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
@@ -566,6 +565,20 @@ def _published(
         if (found := rule()) is not None:
             return found, source
     return None, None
+
+
+def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """A generic ``<meta name="date">`` (``dc.date``, ``dcterms.created``, ...), unless
+    the page's date elements all show one other day: many CMSs fill it with the
+    time the page was generated, created or last edited, not published (the
+    shown day's rule gives the date then). Measured on the development half: 3
+    more right, none fewer; a date element shown among others (an event list) does
+    not outvote it."""
+    found = _first_date(page.meta_first(*_GENERIC_META), zone, now)
+    if found is None:
+        return None
+    shown = {day.date() for day in _visible_dates(page, zone, now)}
+    return None if len(shown) == 1 and found.date() not in shown else found
 
 
 def _unless_modified(
@@ -645,12 +658,21 @@ def _visible_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     """The first date shown in a short date or byline element ("am 20.09.2020",
     "June 13, 2019"), in the article when the page marks it (a date in the page's
     header is today's); updated and comment dates are not looked at."""
-    boxes = page.tree.xpath(_DATE_BOXES_IN_ARTICLE) or page.tree.xpath(_DATE_BOXES)
-    for element in boxes:
+    return next(_visible_dates(page, zone, now), None)
+
+
+def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetime]:
+    """The date each short date element shows, in page order."""
+    for element in _date_boxes(page):
         text = _short_text(element, MAX_DATE_BOX_CHARS)
         if text and (found := _text_date(element.get("datetime") or text, zone, now)):
-            return found
-    return None
+            yield found
+
+
+def _date_boxes(page: _Page) -> list[HtmlElement]:
+    """Date and byline elements: those in the article when the page marks one."""
+    boxes: list[HtmlElement] = page.tree.xpath(_DATE_BOXES_IN_ARTICLE)
+    return boxes or page.tree.xpath(_DATE_BOXES)
 
 
 MAX_DATE_BOX_CHARS = 80

@@ -258,6 +258,24 @@ def test_markup_and_shown_dates() -> None:
     assert out.published_at == datetime(2024, 6, 13, tzinfo=SEOUL)
 
 
+def test_a_generic_meta_date_gives_way_to_the_one_day_the_page_shows() -> None:
+    """``<meta name="date">`` is often when the page was generated or last edited."""
+    generic = meta("date", "2024-07-05T10:00:00+09:00", attr="name")
+    shown = '<article><div class="date">am 01.07.2024</div><p>Text.</p></article>'
+    out = run(page(generic, shown))
+    assert (out.published_at, out.date_source) == (datetime(2024, 7, 1, tzinfo=SEOUL), "text")
+    # confirmed by the page, or alone: taken
+    out = run(page(generic, shown.replace("01.07.2024", "05.07.2024")))
+    assert out.date_source == "meta"
+    assert run(page(generic)).date_source == "meta"
+    # several days shown (a list of events): no single shown day outvotes it
+    events = shown.replace("</div>", '</div><div class="date">03.07.2024</div>')
+    assert run(page(generic, events)).date_source == "meta"
+    # a specific publication <meta> is not second-guessed
+    published = meta("article:published_time", "2024-07-05T10:00:00+09:00")
+    assert run(page(published, shown)).date_source == "meta"
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
