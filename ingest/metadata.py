@@ -25,10 +25,17 @@ order:
 ``jsonld``     schema.org ``datePublished`` of the page's article in JSON-LD
 ``time``       markup: ``<time pubdate>``, ``itemprop=datePublished``
 ``feed``       the feed entry's date
-``text``       a date shown in a short date or byline element ("am 20.09.2020")
+``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
+               "Datum: 18.10.2021", "Published on", "Publié le"), else the first
+               shown in a short date or byline element ("am 20.09.2020"); in the
+               article (``<main>``, the ``<article>`` with the headline) if it has one
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
+
+A bare day that ``meta``, ``jsonld`` or ``time`` declares gives way to a full
+timestamp a later one of them declares on the day before or after: the same
+publication, its day taken in another zone.
 
 A date without a time zone is in the page's zone (a bare day at midnight); a UTC
 timestamp is shown in it (UTC midnight, how CMSs write a bare day, is midnight
@@ -48,6 +55,7 @@ publisher's name only when none does. Several authors are joined with ``"; "``.
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import itertools
 import json
@@ -167,6 +175,17 @@ class _Page:
         self.jsonld = list(_jsonld_objects(tree))
         self.article = _main_object(self.jsonld)
         self.site_name = self._site_name()
+
+    @functools.cached_property
+    def article_element(self) -> HtmlElement | None:
+        """The article, when the page marks it: its ``<main>``, the ``<article>`` that
+        holds the headline, or its only ``<article>`` (several without the headline
+        are teasers of other pages)."""
+        found = self.tree.xpath("(//article[.//h1]|//main)[1]")
+        if not found:
+            articles = self.tree.xpath("//article")
+            found = articles if len(articles) == 1 else []
+        return found[0] if found else None
 
     def meta_first(self, *keys: str) -> str | None:
         for key in keys:
@@ -556,15 +575,38 @@ def _published(
         "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
-        "text": lambda: _visible_date(page, zone, now),
+        "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now),
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),
     }
     for source, rule in rules.items():
         if (found := rule()) is not None:
+            if source in _DECLARED and found.time() == time(0):
+                return _with_time(found, source, rules)
             return found, source
     return None, None
+
+
+_DECLARED = ("meta", "jsonld", "time")
+
+
+def _with_time(
+    day: datetime, source: str, rules: Mapping[str, Callable[[], datetime | None]]
+) -> tuple[datetime, str]:
+    """A declared bare day, or a later declaration's full timestamp that falls on
+    the day before or after it: the same publication, its day taken in another
+    zone (or the day it was written for print); the timestamp, shown in the
+    page's zone, is the day the page shows."""
+    for later in _DECLARED[_DECLARED.index(source) + 1 :]:
+        found = rules[later]()
+        if found is not None and found.time() != time(0) and _day_apart(found, day):
+            return found, later
+    return day, source
+
+
+def _day_apart(one: datetime, other: datetime) -> bool:
+    return abs((one.date() - other.date()).days) == 1
 
 
 def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
@@ -625,8 +667,6 @@ _DATE_BOX = (
     " or contains(@class, 'datum') or contains(@class, 'byline') or contains(@class, 'meta')]"
     "[not(contains(@class, 'update') or contains(@class, 'modif') or contains(@class, 'comment'))]"
 )
-_DATE_BOXES_IN_ARTICLE = "(//article|//main)[1]//*" + _DATE_BOX
-_DATE_BOXES = "//body//*" + _DATE_BOX
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -669,10 +709,72 @@ def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetim
             yield found
 
 
+def _labelled_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date after a publication label ("Veröffentlicht am 16.08.2019",
+    "Datum: 18.10.2021" with label and value in elements of their own, "Publié le
+    3 mars 2020") in the article, else in the page; never a comment's."""
+    article = page.article_element
+    first: datetime | None = None
+    for owner, texts in _labelled_texts(page.tree.body):
+        found = next(filter(None, (_label_date(text, zone, now) for text in texts)), None)
+        if found is not None:
+            if article is None or article is owner or article in owner.iterancestors():
+                return found
+            first = first or found
+    return first
+
+
+def _label_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
+    match = _PUBLISHED_LABEL.match(text)
+    return _text_date(match["rest"], zone, now) if match else None
+
+
+def _labelled_texts(root: HtmlElement | None) -> Iterator[tuple[HtmlElement, Iterator[str]]]:
+    """Each element under ``root`` with a text that holds a publication label, and
+    that text from the label on, then the same from the element's text and its
+    parent's while they are short (a label and its value may sit in elements of
+    their own); not in scripts, styles or comments."""
+    if root is None:
+        return
+    for element in root.iter(etree.Element):
+        texts = (element.text if element.tag not in _CODE else None, element), (
+            element.tail, element.getparent())
+        for text, owner in texts:
+            if not text or owner is None or not _LABEL_WORD.search(text.lower()):
+                continue
+            match = _PUBLISHED_LABEL.search(text)
+            if match and not owner.xpath("ancestor-or-self::*[contains(@class, 'comment')]"):
+                label = _clean(text[match.start() :]) or ""  # spaced as _short_text spaces
+                yield owner, itertools.chain((label,), _from_label(owner, label))
+
+
+def _from_label(element: HtmlElement, label: str) -> Iterator[str]:
+    """The element's text, then its parent's, from ``label`` on, while they are short."""
+    for around in (element, element.getparent()):
+        short = _short_text(around, MAX_LABEL_CHARS) if around is not None else None
+        if not short:
+            return
+        if (start := short.find(label)) >= 0:
+            yield short[start:]
+
+
+MAX_LABEL_CHARS = 120
+_CODE = {"script", "style"}
+_LABELS = (
+    r"(?<!\w)(?:ver[öo]ffentlicht|erschienen|publiziert|erstellt|published|posted|publié"
+    r"|publicado|pubblicato|gepubliceerd|mis en ligne|datum)"
+)
+_LABEL_WORD = re.compile(_LABELS)  # on lower-cased text: much faster than IGNORECASE
+_PUBLISHED_LABEL = re.compile(
+    _LABELS + r"(?:\s+(?:am|on|le|el|em|il|op))?\s*:?\s*(?P<rest>.{0,32})", re.IGNORECASE
+)
+
+
 def _date_boxes(page: _Page) -> list[HtmlElement]:
-    """Date and byline elements: those in the article when the page marks one."""
-    boxes: list[HtmlElement] = page.tree.xpath(_DATE_BOXES_IN_ARTICLE)
-    return boxes or page.tree.xpath(_DATE_BOXES)
+    """Date and byline elements, in the article when it has some."""
+    article = page.article_element
+    boxes: list[HtmlElement] = [] if article is None else article.xpath(".//*" + _DATE_BOX)
+    return boxes or page.tree.xpath("//body//*" + _DATE_BOX)
 
 
 MAX_DATE_BOX_CHARS = 80
