@@ -166,10 +166,10 @@ def _rules_digest() -> str:
 def extract_items(job: ExtractJob) -> list[Extracted]:
     """The records of one page: one, or one per item when the source splits its list
     pages (a page where the rule finds no item is read as one article)."""
-    page, html, raw_text = _extract(job)
+    page, html, raw_text, zone = _extract(job)
     if job.split is None:
         return [page]
-    items = split_page(html, job.url, job.split, _zone(job.timezone), text=raw_text,
+    items = split_page(html, job.url, job.split, zone, text=raw_text,
                        clean=load_rules(job.clean))
     records = []
     for item in items:
@@ -190,8 +190,9 @@ def extract_page(job: ExtractJob) -> Extracted:
     return _extract(job)[0]
 
 
-def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
-    """The page's record, its decoded HTML and trafilatura's text before cleaning."""
+def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
+    """The page's record, its decoded HTML, trafilatura's text before cleaning and
+    the zone its dates were read in (the source's, else the page's own)."""
     import trafilatura
     from trafilatura.utils import load_html
 
@@ -219,9 +220,8 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
         deduplicate=False,
     )
     raw_text = (getattr(doc, "text", None) or "").strip() if doc is not None else ""
-    zone = _zone(job.timezone)
     meta = page_metadata(
-        tree, job.url, zone=zone, feed_title=job.feed_title,
+        tree, job.url, zone=_zone(job.timezone), feed_title=job.feed_title,
         feed_published_at=job.feed_published_at, feed_author=job.feed_author,
         fallback=_TrafilaturaMetadata(tree),
     )
@@ -231,6 +231,7 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
         cleaned.removed.insert(0, ("title_line", title_line))
     if not text:
         raise ExtractError("no_content", f"no article text found in {job.url}")
+    zone = meta.zone or UTC
     published_at, date_source = meta.published_at, meta.date_source
     stated = cleaned.published_at(zone)
     if stated is not None and date_source in _GUESSED_DATES:
@@ -257,7 +258,7 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str]:
         extractor=extractor_version(),
         bands=band_keys(text),
     )
-    return record, html, raw_text
+    return record, html, raw_text, zone
 
 
 def _without_title(text: str, *titles: str | None) -> tuple[str, str | None]:
@@ -331,8 +332,9 @@ def _title_key(value: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", value.casefold()).split())
 
 
-def _zone(name: str | None) -> tzinfo:
-    return ZoneInfo(name) if name else UTC
+def _zone(name: str | None) -> tzinfo | None:
+    """The source's zone; None when it names none (the page's own is inferred)."""
+    return ZoneInfo(name) if name else None
 
 
 def _language(body: bytes, text: str) -> str | None:

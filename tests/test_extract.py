@@ -86,6 +86,21 @@ def test_page_metadata_date_wins_over_the_feed_and_the_feed_over_guesses() -> No
     assert out.date_source in {"text", "htmldate", "url"}, out.date_source
 
 
+def test_without_a_source_zone_the_pages_own_is_used() -> None:
+    """A UTC timestamp on a German page is shown in German time: the day the page shows."""
+    body = ('<html lang="de"><head><meta property="article:published_time" content="2021-11-04T23:00:00Z">'
+            "</head><body><article><h1>Kommunalwahlen in der Stadt</h1>"
+            + "<p>Die Wahl in der Stadt fand am Sonntag statt, und viele gingen hin.</p>" * 20
+            + "</article></body></html>")
+    out = extract_page(ExtractJob(source="s", url="https://www.example.de/wahl", body=body.encode()))
+    assert out.published_at is not None
+    assert out.published_at.isoformat() == "2021-11-05T00:00:00+01:00"
+    out = extract_page(ExtractJob(source="s", url="https://www.example.de/wahl", body=body.encode(),
+                                  timezone="Asia/Seoul"))
+    assert out.published_at is not None
+    assert out.published_at.isoformat() == "2021-11-05T08:00:00+09:00"
+
+
 def test_empty_page_is_an_extract_error() -> None:
     with pytest.raises(ExtractError) as err:
         extract_page(ExtractJob(source="s", url="http://x/", body=b"<html><body></body></html>"))
