@@ -54,3 +54,33 @@ def test_migration_files_are_numbered_without_gaps() -> None:
 def test_redact_hides_passwords() -> None:
     assert "secret" not in db.redact("postgresql://u:secret@h:5432/db")
     assert "secret" not in db.redact("host=h password=secret dbname=x")
+
+
+@pytest.mark.parametrize(("memory_gb", "expected"), [(0.5, "128MB"), (4, "512MB"), (64, "1024MB")])
+def test_the_embedded_buffer_cache_follows_the_machine(memory_gb: float, expected: str) -> None:
+    assert db.embedded_shared_buffers(int(memory_gb * 2**30)) == expected
+
+
+def test_the_embedded_server_starts_tuned_and_stops_with_its_process(tmp_path: Any) -> None:
+    """A new embedded warehouse gets its buffer cache by one restart; the process that
+    started it still stops it when it exits (the wheel must know the new postmaster)."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys; from pathlib import Path; from ingest import db\n"
+        "dsn = db.embedded_dsn(Path(sys.argv[1]))\n"
+        "with db.connect(dsn) as c:\n"
+        "    print(c.execute('SHOW shared_buffers').fetchone()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    size = db.embedded_shared_buffers()
+    assert out[0] == (f"{int(size[:-2]) // 1024}GB" if size == "1024MB" else size)
+    pid_file = tmp_path / "pg" / "postmaster.pid"
+    for _ in range(50):
+        if not pid_file.exists():
+            break
+        time.sleep(0.1)
+    assert not pid_file.exists(), "the embedded server outlived the process that started it"
