@@ -193,6 +193,22 @@ class _Page:
             found = articles if len(articles) == 1 else []
         return found[0] if found else None
 
+    @functools.cached_property
+    def date_boxes(self) -> list[HtmlElement]:
+        """Date and byline elements, in the article when it has some."""
+        article = self.article_element
+        boxes: list[HtmlElement] = [] if article is None else article.xpath(".//*" + _DATE_BOX)
+        return boxes or self.tree.xpath("//body//*" + _DATE_BOX)
+
+    @functools.cached_property
+    def timestamps(self) -> list[str]:
+        """Where the page declares timestamps: ``<meta>``, JSON-LD, ``<time datetime>``."""
+        values = [v for values in self.meta.values() for v in values]
+        for obj in self.jsonld:
+            values += (v for k, v in obj.items()
+                       if k.startswith(_JSONLD_DATES) and isinstance(v, str))
+        return values + [str(v) for v in self.tree.xpath(_OFFSET_MARKUP)]
+
     def meta_first(self, *keys: str) -> str | None:
         for key in keys:
             for value in self.meta.get(key, ()):
@@ -859,7 +875,7 @@ def _visible_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
 
 def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetime]:
     """The date each short date element shows, in page order."""
-    for element in _date_boxes(page):
+    for element in page.date_boxes:
         text = _short_text(element, MAX_DATE_BOX_CHARS)
         if text and (found := _text_date(element.get("datetime") or text, zone, now)):
             yield found
@@ -924,13 +940,6 @@ _LABEL_WORD = re.compile(_LABELS)  # on lower-cased text: much faster than IGNOR
 _PUBLISHED_LABEL = re.compile(
     _LABELS + r"(?:\s+(?:am|on|le|el|em|il|op))?\s*:?\s*(?P<rest>.{0,32})", re.IGNORECASE
 )
-
-
-def _date_boxes(page: _Page) -> list[HtmlElement]:
-    """Date and byline elements, in the article when it has some."""
-    article = page.article_element
-    boxes: list[HtmlElement] = [] if article is None else article.xpath(".//*" + _DATE_BOX)
-    return boxes or page.tree.xpath("//body//*" + _DATE_BOX)
 
 
 MAX_DATE_BOX_CHARS = 80
@@ -1060,7 +1069,7 @@ def _page_zone(page: _Page) -> tzinfo:
     in one zone), unless the page declares an offset that zone never has; else the
     first non-UTC offset the page declares on a timestamp, or with which a script
     restates one of its UTC timestamps; else UTC."""
-    declared = _declared_offset(_offset_values(page))
+    declared = _declared_offset(page.timestamps)
     country = _country_zone(page.url) or _language_zone(page)
     if country is not None and (declared is None or _has_offset(country, declared)):
         return country
@@ -1076,20 +1085,11 @@ def _has_offset(zone: tzinfo, declared: datetime) -> bool:
     return declared.utcoffset() in offsets
 
 
+# Where _Page.timestamps looks, besides <meta>: the markup's and JSON-LD's dates.
 _OFFSET_MARKUP = (
     "//time/@datetime|//*[starts-with(@itemprop, 'date')]/@content"
     "|//*[starts-with(@itemprop, 'date')]/@datetime"
 )
-
-
-def _offset_values(page: _Page) -> Iterator[str]:
-    """Where a page declares timestamps: ``<meta>``, JSON-LD, ``<time datetime>``."""
-    yield from (v for values in page.meta.values() for v in values)
-    for obj in page.jsonld:
-        yield from (v for k, v in obj.items() if k.startswith(_JSONLD_DATES) and isinstance(v, str))
-    yield from (str(v) for v in page.tree.xpath(_OFFSET_MARKUP))
-
-
 _JSONLD_DATES = ("date", "uploadDate")  # the page's own: not an event's startDate
 
 
@@ -1098,7 +1098,7 @@ def _restated_offset(page: _Page) -> datetime | None:
     timestamp in the page's declarations (``"date":"2020-02-24T21:25:54-05:00"`` for
     ``article:published_time`` ``2020-02-25T02:25:54Z``). Only a restatement counts:
     scripts also carry ad servers' clocks and libraries' build times."""
-    utc = {t for t in map(_timestamp, _offset_values(page)) if t and not t.utcoffset()}
+    utc = {t for t in map(_timestamp, page.timestamps) if t and not t.utcoffset()}
     if not utc:
         return None
     scripts = page.tree.xpath("//script[not(@type='application/ld+json')]/text()")
