@@ -12,7 +12,8 @@ Title: the heading (``<h1>``, ``itemprop=headline``, ``.entry-title``, ...) that
 meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
 title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
 span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
-later wins) or a shown ``<time>``; on a tie an ``<h1>``, then the longer text (a
+later wins; one the heading ends with a colon stays when they name it all) or a shown
+``<time>``; on a tie an ``<h1>``, then the longer text (a
 section's name is short); else another ``<h2>`` that a meta title names exactly;
 else the page's only ``<h1>``; else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
@@ -400,14 +401,19 @@ def _confirmed(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
 def _named(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
     """The votes for the heading or its runs of pieces; a piece a meta title's piece
     only contains (``kostenloser Stromcheck`` for ``Kostenloser Stromcheck für
-    private Haushalte``) half a vote."""
+    private Haushalte``) half a vote. A run with as many votes as the whole heading
+    wins, unless the heading shows its kicker with a colon (``<h1><span>Tanz in der
+    Lokremise:</span> Mit allen Wassern gewaschen</h1>``): there the kicker is part of
+    the headline the page prints, not a label set above it."""
     best = (0.0, heading.text)
+    shown = any(piece.endswith(":") for piece in heading.pieces[:-1])
     for text in (heading.text, *_runs(heading.pieces)):
         key = _key(text)
         votes = float(sum(key == _key(m.text) or key in map(_key, m.pieces) for m in metas))
         if not votes and text in heading.pieces:
             votes = 0.5 * sum(any(_overlaps(key, _key(p)) for p in m.pieces) for m in metas)
-        if votes and (votes >= best[0] or best[1] != heading.text):
+        tie = votes == best[0] and not shown
+        if votes and (votes > best[0] or tie or best[1] != heading.text):
             best = (max(votes, best[0]), text)
     return best
 

@@ -78,6 +78,14 @@ def test_a_kicker_set_apart_in_the_heading_is_left_out() -> None:
     assert run(html).title == "Prices fall again"
 
 
+def test_a_kicker_the_heading_shows_with_a_colon_stays() -> None:
+    html = page(
+        meta("og:title", "Energy: Prices fall again"),
+        '<h1><span class="kicker">Energy:</span> Prices fall again</h1>',
+    )
+    assert run(html).title == "Energy: Prices fall again"
+
+
 def test_a_logo_heading_names_the_site() -> None:
     html = page(
         "<title>Ledger Blog | Why we moved to Postgres</title>",
