@@ -13,9 +13,10 @@ meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
 title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
 span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
 later wins; one the heading ends with a colon stays when they name it all) or a shown
-``<time>``; on a tie an ``<h1>``, then the longer text (a
-section's name is short); else another ``<h2>`` that a meta title names exactly;
-else the page's only ``<h1>``; else the first meta title of more than one word.
+``<time>``; on a tie an ``<h1>``, then the longer text (a section's name is short);
+the page's only ``<h1>`` instead when it starts with that heading and goes on; else
+another ``<h2>`` that a meta title names exactly; else the page's only ``<h1>``; else
+the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
 ``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
 headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
@@ -331,11 +332,12 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
     kicker); else an ``<h2>`` that one of them names exactly; else the page's only
     ``<h1>`` (where nothing agrees, the visible headline was right far more often
-    than an SEO title); else the first meta title of more than one word."""
+    than an SEO title); else the first meta title of more than one word. The only
+    ``<h1>`` wins over a confirmed heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
-    if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
-        return found
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
+    if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
+        return _fuller_h1(found, h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
     if metas:  # a lone word is a section's name more often than a headline
@@ -358,6 +360,18 @@ def _confirmed_heading(
         if best is None or (rank[:3] > best[:3] and _key(text) != _key(best[3])):
             best = rank  # the first of two copies keeps its case
     return best[3] if best else None
+
+
+def _fuller_h1(found: str, h1s: dict[str, str], headings: list[_Source]) -> str:
+    """The page's only ``<h1>`` when it starts with the text of another heading that
+    the meta titles confirm and goes on (``Ultium Cells erhöht Gigafactory-Kapazität in
+    Tennessee``): that heading is the page's teaser in a list, and the meta titles a
+    shortened headline (``Ultium Cells erhöht Gigafactory-Kapazität``)."""
+    key = _key(found)
+    if len(h1s) != 1 or not any(h.text == found and h.kind != "h1" for h in headings):
+        return found
+    h1 = next(iter(h1s))
+    return h1s[h1] if h1 != key and h1.startswith(key) else found
 
 
 MIN_TITLE_WORDS = 3

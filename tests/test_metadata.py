@@ -154,6 +154,15 @@ def test_of_two_confirmed_headings_the_h1_then_the_longer_wins() -> None:
     assert run(html).title == "Exports climb for a fifth month"
 
 
+def test_the_only_h1_that_goes_on_from_a_confirmed_teaser_heading_wins() -> None:
+    html = page(meta("og:title", "Cell maker expands its gigafactory")
+                + "<title>Cell maker expands its gigafactory</title>",
+                "<h1>Cell maker expands its gigafactory in Tennessee</h1>"
+                '<aside><h3 class="entry-title">Cell maker expands its gigafactory</h3>'
+                '<h3 class="entry-title">Dekra opens a lab</h3></aside>')
+    assert run(html).title == "Cell maker expands its gigafactory in Tennessee"
+
+
 def test_an_h2_that_a_meta_title_names_beats_an_unconfirmed_h1() -> None:
     html = page("<title>Babies who eat peanuts early may avoid allergy</title>",
                 "<h1>Allergies Health Center</h1><h2>Babies who eat peanuts early may avoid allergy</h2>")
