@@ -400,7 +400,8 @@ def _confirmed(heading: _Source, metas: list[_Source]) -> tuple[float, str]:
     name. A meta title that says it, or a run of its pieces, is a vote; a later run
     wins over an earlier one (kickers come first, so they are left out). Where none
     says it: half a vote for each that contains it or is contained in it (SEO titles
-    add or drop words), then a quarter for each with mostly the same words."""
+    add or drop words), then a quarter for each with mostly the same words or all of
+    the heading's."""
     best = _named(heading, metas)
     if not best[0]:
         key = _key(heading.text)
@@ -440,11 +441,14 @@ _WORD = re.compile(r"\w+")
 MIN_SHARED_WORDS = 0.75
 
 
-def _alike(one: set[str], other: set[str]) -> bool:
-    """Mostly the same words: an SEO title that reorders the headline's or adds a
-    few (``Schnell aufgefrischtes Haar ... mit dem neuen Wellaflex``)."""
-    shared = len(one & other)
-    return len(one) >= MIN_TITLE_WORDS and shared >= MIN_SHARED_WORDS * max(len(one), len(other))
+def _alike(heading: set[str], meta: set[str]) -> bool:
+    """Mostly the same words, or all the heading's: an SEO title that reorders the
+    headline's words or adds some (``Schnell aufgefrischtes Haar ... mit dem neuen
+    Wellaflex``; ``Run Windows on Mac - Parallels Desktop 15 Virtual Machine for Mac``
+    for ``Parallels Desktop 15 for Mac``)."""
+    shared = len(heading & meta)
+    return len(heading) >= MIN_TITLE_WORDS and (
+        shared == len(heading) or shared >= MIN_SHARED_WORDS * max(len(heading), len(meta)))
 
 
 def _overlaps(one: str, other: str) -> bool:

@@ -181,6 +181,12 @@ def test_a_heading_like_an_seo_title_in_other_words_is_confirmed() -> None:
     assert run(html).title == "Wellaflex: quick fresh hair in any situation with the dry shampoo"
 
 
+def test_a_heading_whose_words_an_seo_title_all_has_beats_an_h2_it_names() -> None:
+    html = page(meta("og:title", "Share files anywhere - Ledger Cloud 5 online file storage for teams"),
+                "<h1>Ledger Cloud 5 for teams</h1><h2>Share files anywhere</h2><h2>Pricing</h2>")
+    assert run(html).title == "Ledger Cloud 5 for teams"
+
+
 @pytest.mark.parametrize(
     ("head", "body", "expected"),
     [
