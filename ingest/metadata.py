@@ -16,7 +16,8 @@ later wins; one the heading ends with a colon stays when they name it all) or a 
 ``<time>``; on a tie an ``<h1>``, then the longer text (a section's name is short);
 the page's only ``<h1>`` instead when it starts with that heading and goes on; else
 another ``<h2>`` that a meta title names exactly; else the page's only ``<h1>``; else
-the first meta title of more than one word.
+the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
+Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
 ``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
 headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
@@ -332,14 +333,17 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
     kicker); else an ``<h2>`` that one of them names exactly; else the page's only
     ``<h1>`` (where nothing agrees, the visible headline was right far more often
-    than an SEO title); else the first meta title of more than one word. The only
-    ``<h1>`` wins over a confirmed heading it starts with (:func:`_fuller_h1`)."""
+    than an SEO title); else the piece that meta titles which differ share; else the
+    first meta title of more than one word. The only ``<h1>`` wins over a confirmed
+    heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
     if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
         return _fuller_h1(found, h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
+    if shared := _shared_piece(metas):
+        return shared
     if metas:  # a lone word is a section's name more often than a headline
         return _lone_title(max(metas, key=lambda m: _words(m.text) > 1))
     return headings[0].text if headings else None
@@ -360,6 +364,19 @@ def _confirmed_heading(
         if best is None or (rank[:3] > best[:3] and _key(text) != _key(best[3])):
             best = rank  # the first of two copies keeps its case
     return best[3] if best else None
+
+
+def _shared_piece(metas: list[_Source]) -> str | None:
+    """The longest piece of more than one word that meta titles which differ all
+    have: the headline, each adding its own kicker or section (``Industriell
+    Revolutioniert?: Anno 1800 Beta`` and ``Vorschauen: Anno 1800 Beta``)."""
+    if len({_key(m.text) for m in metas}) < 2:
+        return None
+    common: dict[str, str] = {}
+    for number, meta in enumerate(metas):
+        pieces = {_key(p): p for p in (meta.text, *meta.pieces) if _words(p) > 1}
+        common = pieces if not number else {k: v for k, v in common.items() if k in pieces}
+    return max(common.values(), key=len) if common else None
 
 
 def _fuller_h1(found: str, h1s: dict[str, str], headings: list[_Source]) -> str:

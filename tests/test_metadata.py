@@ -169,6 +169,12 @@ def test_an_h2_that_a_meta_title_names_beats_an_unconfirmed_h1() -> None:
     assert run(html).title == "Babies who eat peanuts early may avoid allergy"
 
 
+def test_the_piece_that_differing_meta_titles_share_is_the_title() -> None:
+    html = page(meta("og:title", "Steam ahead?: Harbour Tycoon 2 beta")
+                + "<title>Previews: Harbour Tycoon 2 beta</title>", "<h2>Latest</h2>")
+    assert run(html).title == "Harbour Tycoon 2 beta"
+
+
 def test_a_lone_word_is_a_section_not_the_title() -> None:
     html = page(meta("og:title", "Newsroom") + "<title>Vaccination stays possible everywhere</title>")
     assert run(html).title == "Vaccination stays possible everywhere"
