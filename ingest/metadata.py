@@ -41,7 +41,8 @@ order:
 
 A bare day that ``meta``, ``jsonld`` or ``time`` declares gives way to a full
 timestamp a later one of them declares on the day before or after: the same
-publication, its day taken in another zone.
+publication, its day taken in another zone; else to the first date the article
+shows, when that is the day before or after (``text``).
 
 A date without a time zone is in the page's zone (a bare day at midnight); a UTC
 timestamp is shown in it (UTC midnight, how CMSs write a bare day, is midnight
@@ -755,7 +756,9 @@ def _published(
     for source, rule in rules.items():
         if (found := rule()) is not None:
             if source in _DECLARED and found.time() == time(0):
-                return _with_time(found, source, rules)
+                found, source = _with_time(found, source, rules)
+                if found.time() == time(0) and (shown := _shown_day(page, found, zone, now)):
+                    return shown, "text"
             return found, source
     return None, None
 
@@ -779,6 +782,27 @@ def _with_time(
 
 def _day_apart(one: datetime, other: datetime) -> bool:
     return abs((one.date() - other.date()).days) == 1
+
+
+def _shown_day(page: _Page, day: datetime, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date the article shows, when a declared bare day falls on the day
+    before or after it: the same publication, its day taken in another zone (CMSs
+    write a day at UTC midnight or in the server's zone), and the page's own day is
+    the one it shows."""
+    shown = _article_date(page, zone, now)
+    return shown if shown is not None and _day_apart(shown, day) else None
+
+
+def _article_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date shown in the article's own date elements (not the page's)."""
+    return next(_visible_dates(page, zone, now), None) if _boxes_in_article(page) else None
+
+
+def _boxes_in_article(page: _Page) -> bool:
+    """Whether the page's date elements are its article's (the page's chrome when
+    the article has none)."""
+    article, boxes = page.article_element, page.date_boxes
+    return article is not None and bool(boxes) and article in boxes[0].iterancestors()
 
 
 def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:

@@ -426,6 +426,24 @@ def test_a_bare_day_gives_way_to_a_timestamp_of_the_day_next_to_it() -> None:
     assert (out.published_at.day if out.published_at else None, out.date_source) == (18, "meta")
 
 
+def test_a_bare_day_gives_way_to_the_day_next_to_it_that_the_article_shows() -> None:
+    """A declared ``2020-04-30`` (a UTC day, the server's) above an article that shows
+    29.04.2020: the page's own day is the one it shows."""
+    head = meta("article:published_time", "2020-04-30")
+    article = '<main><h1>Headline</h1><ul><li class="Date"><time>29.04.2020, 12:01 Uhr</time></li></ul></main>'
+    out = run(page(head, article))
+    assert (out.published_at, out.date_source) == (datetime(2020, 4, 29, 12, 1, tzinfo=SEOUL), "text")
+    # days further apart are other events (a teaser, an update): the declared day stays
+    out = run(page(head, article.replace("29.04.2020", "26.04.2020")))
+    assert (out.published_at, out.date_source) == (datetime(2020, 4, 30, tzinfo=SEOUL), "meta")
+    # a date outside the article (the page's header) is not the article's
+    header = '<header><span class="date">29.04.2020</span></header><main><h1>Headline</h1></main>'
+    assert run(page(head, header)).date_source == "meta"
+    # a full timestamp is an instant: not second-guessed
+    out = run(page(meta("article:published_time", "2020-04-30T10:00:00+09:00"), article))
+    assert out.date_source == "meta"
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
