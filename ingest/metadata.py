@@ -815,6 +815,8 @@ def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | N
     found = _first_date(page.meta_first(*_GENERIC_META), zone, now)
     if found is None:
         return None
+    if page.article_element is not None and not _boxes_in_article(page):
+        return found  # the page's chrome shows dates (today's), its article none
     shown = {day.date() for day in _visible_dates(page, zone, now)}
     return None if len(shown) == 1 and found.date() not in shown else found
 

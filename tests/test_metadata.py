@@ -444,6 +444,16 @@ def test_a_bare_day_gives_way_to_the_day_next_to_it_that_the_article_shows() -> 
     assert out.date_source == "meta"
 
 
+def test_a_date_in_the_pages_chrome_does_not_outvote_a_generic_meta_date() -> None:
+    """Today's date beside the logo, and an article that shows none: ``<meta
+    name="date">`` stands."""
+    generic = meta("date", "2017-05-01T17:05:00+09:00", attr="name")
+    body = ('<div class="head"><span class="site-date">Mittwoch, 26.02.2020</span></div>'
+            "<article><h1>Headline</h1><p>Text.</p></article>")
+    out = run(page(generic, body))
+    assert (out.published_at, out.date_source) == (datetime(2017, 5, 1, 17, 5, tzinfo=SEOUL), "meta")
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
