@@ -33,8 +33,9 @@ order:
 ``feed``       the feed entry's date
 ``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
-               shown in a short date or byline element ("am 20.09.2020"); in the
-               article (``<main>``, the ``<article>`` with the headline) if it has one
+               shown in a short date or byline element ("am 20.09.2020"; not a
+               clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
+               ``<article>`` with the headline) if it has one
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
@@ -903,8 +904,17 @@ def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetim
     """The date each short date element shows, in page order."""
     for element in page.date_boxes:
         text = _short_text(element, MAX_DATE_BOX_CHARS)
-        if text and (found := _text_date(element.get("datetime") or text, zone, now)):
+        if text and not _NOW_LABEL.match(text) and (
+            found := _text_date(element.get("datetime") or text, zone, now)
+        ):
             yield found
+
+
+# A clock the page shows (phpBB's "It is currently", "Aktuelle Zeit"): when it was served.
+_NOW_LABEL = re.compile(
+    r"(?:it is currently|current time|aktuelle zeit|es ist jetzt|today is|heute ist)\b",
+    re.IGNORECASE,
+)
 
 
 def _labelled_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:

@@ -454,6 +454,14 @@ def test_a_date_in_the_pages_chrome_does_not_outvote_a_generic_meta_date() -> No
     assert (out.published_at, out.date_source) == (datetime(2017, 5, 1, 17, 5, tzinfo=SEOUL), "meta")
 
 
+def test_a_clock_the_page_shows_is_not_its_date() -> None:
+    """phpBB's "Aktuelle Zeit" / "It is currently": when the page was served."""
+    for clock in ("Aktuelle Zeit: 14.10.2020, 12:18", "It is currently Wed Oct 14, 2020 12:18 pm"):
+        body = f'<p class="right responsive-center time">{clock}</p>'
+        out = run(page(body=body), fallback={"date": "2009-01-21"})
+        assert (out.published_at, out.date_source) == (datetime(2009, 1, 21, tzinfo=SEOUL), "htmldate")
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
