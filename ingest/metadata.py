@@ -35,7 +35,8 @@ order:
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
                shown in a short date or byline element ("am 20.09.2020"; not a
                clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
-               ``<article>`` with the headline) if it has one
+               ``<article>`` with the headline) if it has one; else a dateline (a
+               paragraph that starts "29.11.2022 – ...")
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
@@ -749,7 +750,8 @@ def _published(
         "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
-        "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now),
+        "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now)
+        or _dateline_date(page, zone, now),
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),
@@ -914,6 +916,29 @@ def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetim
 _NOW_LABEL = re.compile(
     r"(?:it is currently|current time|aktuelle zeit|es ist jetzt|today is|heute ist)\b",
     re.IGNORECASE,
+)
+
+
+def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The date of a dateline: a paragraph of the article that starts with its
+    date and a dash ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...")."""
+    root = page.article_element if page.article_element is not None else page.tree.body
+    if root is None:
+        return None
+    for paragraph in itertools.islice(root.iter("p"), MAX_DATELINE_PARAGRAPHS):
+        head = "".join(itertools.islice(paragraph.itertext(), 4))[:MAX_DATELINE_CHARS]
+        if (match := _DATELINE.match(head)) and (found := _text_date(match["date"], zone, now)):
+            return found
+    return None
+
+
+MAX_DATELINE_PARAGRAPHS = 30
+MAX_DATELINE_CHARS = 60
+_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash
+    r"\s*(?:[^\W\d][\w ./()-]{0,30},\s*)?"
+    r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
+    r"\s*[–—-]\s"
 )
 
 

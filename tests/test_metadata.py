@@ -462,6 +462,25 @@ def test_a_clock_the_page_shows_is_not_its_date() -> None:
         assert (out.published_at, out.date_source) == (datetime(2009, 1, 21, tzinfo=SEOUL), "htmldate")
 
 
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "29.11.2022 – Mehrfach und vehement hatte die Branche gewarnt.",
+        "Berlin, 29.11.2022 - Mehrfach und vehement hatte die Branche gewarnt.",
+        "<strong>November 29, 2022</strong> — The industry had warned.",
+    ],
+)
+def test_a_dateline(paragraph: str) -> None:
+    """A paragraph that starts with the date and a dash, where nothing else dates the page."""
+    body = f"<h1>Headline</h1><p>Intro.</p><p>{paragraph}</p>"
+    out = run(page(body=body), fallback={"date": "2022-12-02"})
+    assert (out.published_at, out.date_source) == (datetime(2022, 11, 29, tzinfo=SEOUL), "text")
+    # a date inside a sentence is not a dateline
+    out = run(page(body="<p>Am 29.11.2022 – so die Branche – kam es anders.</p>"),
+              fallback={"date": "2022-12-02"})
+    assert out.date_source == "htmldate"
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
