@@ -36,15 +36,18 @@ order:
 ``feed``       the feed entry's date
 ``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
-               shown in a short date or byline element ("am 20.09.2020"); in the
-               article (``<main>``, the ``<article>`` with the headline) if it has one
+               shown in a short date or byline element ("am 20.09.2020"; not a
+               clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
+               ``<article>`` with the headline) if it has one; else a dateline (a
+               paragraph that starts "29.11.2022 – ...")
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
 
 A bare day that ``meta``, ``jsonld`` or ``time`` declares gives way to a full
 timestamp a later one of them declares on the day before or after: the same
-publication, its day taken in another zone.
+publication, its day taken in another zone; else to the first date the article
+shows, when that is the day before or after (``text``).
 
 A date without a time zone is in the page's zone (a bare day at midnight); a UTC
 timestamp is shown in it (UTC midnight, how CMSs write a bare day, is midnight
@@ -788,7 +791,8 @@ def _published(
         "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
-        "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now),
+        "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now)
+        or _dateline_date(page, zone, now),
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),
@@ -796,7 +800,9 @@ def _published(
     for source, rule in rules.items():
         if (found := rule()) is not None:
             if source in _DECLARED and found.time() == time(0):
-                return _with_time(found, source, rules)
+                found, source = _with_time(found, source, rules)
+                if found.time() == time(0) and (shown := _shown_day(page, found, zone, now)):
+                    return shown, "text"
             return found, source
     return None, None
 
@@ -822,6 +828,27 @@ def _day_apart(one: datetime, other: datetime) -> bool:
     return abs((one.date() - other.date()).days) == 1
 
 
+def _shown_day(page: _Page, day: datetime, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date the article shows, when a declared bare day falls on the day
+    before or after it: the same publication, its day taken in another zone (CMSs
+    write a day at UTC midnight or in the server's zone), and the page's own day is
+    the one it shows."""
+    shown = _article_date(page, zone, now)
+    return shown if shown is not None and _day_apart(shown, day) else None
+
+
+def _article_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first date shown in the article's own date elements (not the page's)."""
+    return next(_visible_dates(page, zone, now), None) if _boxes_in_article(page) else None
+
+
+def _boxes_in_article(page: _Page) -> bool:
+    """Whether the page's date elements are its article's (the page's chrome when
+    the article has none)."""
+    article, boxes = page.article_element, page.date_boxes
+    return article is not None and bool(boxes) and article in boxes[0].iterancestors()
+
+
 def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     """A generic ``<meta name="date">`` (``dc.date``, ``dcterms.created``, ...), unless
     the page's date elements all show one other day: many CMSs fill it with the
@@ -832,6 +859,8 @@ def _generic_meta_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | N
     found = _first_date(page.meta_first(*_GENERIC_META), zone, now)
     if found is None:
         return None
+    if page.article_element is not None and not _boxes_in_article(page):
+        return found  # the page's chrome shows dates (today's), its article none
     shown = {day.date() for day in _visible_dates(page, zone, now)}
     return None if len(shown) == 1 and found.date() not in shown else found
 
@@ -918,8 +947,40 @@ def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetim
     """The date each short date element shows, in page order."""
     for element in page.date_boxes:
         text = _short_text(element, MAX_DATE_BOX_CHARS)
-        if text and (found := _text_date(element.get("datetime") or text, zone, now)):
+        if text and not _NOW_LABEL.match(text) and (
+            found := _text_date(element.get("datetime") or text, zone, now)
+        ):
             yield found
+
+
+# A clock the page shows (phpBB's "It is currently", "Aktuelle Zeit"): when it was served.
+_NOW_LABEL = re.compile(
+    r"(?:it is currently|current time|aktuelle zeit|es ist jetzt|today is|heute ist)\b",
+    re.IGNORECASE,
+)
+
+
+def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The date of a dateline: a paragraph of the article that starts with its
+    date and a dash ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...")."""
+    root = page.article_element if page.article_element is not None else page.tree.body
+    if root is None:
+        return None
+    for paragraph in itertools.islice(root.iter("p"), MAX_DATELINE_PARAGRAPHS):
+        head = "".join(itertools.islice(paragraph.itertext(), 4))[:MAX_DATELINE_CHARS]
+        if (match := _DATELINE.match(head)) and (found := _text_date(match["date"], zone, now)):
+            return found
+    return None
+
+
+MAX_DATELINE_PARAGRAPHS = 30
+MAX_DATELINE_CHARS = 60
+_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash
+    r"\s*(?:[^\W\d][\w ./()-]{0,30},\s*)?"
+    r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
+    r"\s*[–—-]\s"
+)
 
 
 def _labelled_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:

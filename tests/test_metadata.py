@@ -455,6 +455,61 @@ def test_a_bare_day_gives_way_to_a_timestamp_of_the_day_next_to_it() -> None:
     assert (out.published_at.day if out.published_at else None, out.date_source) == (18, "meta")
 
 
+def test_a_bare_day_gives_way_to_the_day_next_to_it_that_the_article_shows() -> None:
+    """A declared ``2020-04-30`` (a UTC day, the server's) above an article that shows
+    29.04.2020: the page's own day is the one it shows."""
+    head = meta("article:published_time", "2020-04-30")
+    article = '<main><h1>Headline</h1><ul><li class="Date"><time>29.04.2020, 12:01 Uhr</time></li></ul></main>'
+    out = run(page(head, article))
+    assert (out.published_at, out.date_source) == (datetime(2020, 4, 29, 12, 1, tzinfo=SEOUL), "text")
+    # days further apart are other events (a teaser, an update): the declared day stays
+    out = run(page(head, article.replace("29.04.2020", "26.04.2020")))
+    assert (out.published_at, out.date_source) == (datetime(2020, 4, 30, tzinfo=SEOUL), "meta")
+    # a date outside the article (the page's header) is not the article's
+    header = '<header><span class="date">29.04.2020</span></header><main><h1>Headline</h1></main>'
+    assert run(page(head, header)).date_source == "meta"
+    # a full timestamp is an instant: not second-guessed
+    out = run(page(meta("article:published_time", "2020-04-30T10:00:00+09:00"), article))
+    assert out.date_source == "meta"
+
+
+def test_a_date_in_the_pages_chrome_does_not_outvote_a_generic_meta_date() -> None:
+    """Today's date beside the logo, and an article that shows none: ``<meta
+    name="date">`` stands."""
+    generic = meta("date", "2017-05-01T17:05:00+09:00", attr="name")
+    body = ('<div class="head"><span class="site-date">Mittwoch, 26.02.2020</span></div>'
+            "<article><h1>Headline</h1><p>Text.</p></article>")
+    out = run(page(generic, body))
+    assert (out.published_at, out.date_source) == (datetime(2017, 5, 1, 17, 5, tzinfo=SEOUL), "meta")
+
+
+def test_a_clock_the_page_shows_is_not_its_date() -> None:
+    """phpBB's "Aktuelle Zeit" / "It is currently": when the page was served."""
+    for clock in ("Aktuelle Zeit: 14.10.2020, 12:18", "It is currently Wed Oct 14, 2020 12:18 pm"):
+        body = f'<p class="right responsive-center time">{clock}</p>'
+        out = run(page(body=body), fallback={"date": "2009-01-21"})
+        assert (out.published_at, out.date_source) == (datetime(2009, 1, 21, tzinfo=SEOUL), "htmldate")
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "29.11.2022 – Mehrfach und vehement hatte die Branche gewarnt.",
+        "Berlin, 29.11.2022 - Mehrfach und vehement hatte die Branche gewarnt.",
+        "<strong>November 29, 2022</strong> — The industry had warned.",
+    ],
+)
+def test_a_dateline(paragraph: str) -> None:
+    """A paragraph that starts with the date and a dash, where nothing else dates the page."""
+    body = f"<h1>Headline</h1><p>Intro.</p><p>{paragraph}</p>"
+    out = run(page(body=body), fallback={"date": "2022-12-02"})
+    assert (out.published_at, out.date_source) == (datetime(2022, 11, 29, tzinfo=SEOUL), "text")
+    # a date inside a sentence is not a dateline
+    out = run(page(body="<p>Am 29.11.2022 – so die Branche – kam es anders.</p>"),
+              fallback={"date": "2022-12-02"})
+    assert out.date_source == "htmldate"
+
+
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
