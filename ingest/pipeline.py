@@ -361,8 +361,8 @@ class _Ingestion:
         fresh = await self._skip_known(source, entries)
         if fresh:
             state.last_new_item_at = now
-            self.pool.start()
-            self.validator.start()
+            self.pool.start_soon()
+            self.validator.start_soon()
         await asyncio.gather(*(self._entry(source, e) for e in fresh))
 
     def _policy(self, source: SourceConfig) -> fetch.HostPolicy:

@@ -2,8 +2,11 @@
 
 Extraction (trafilatura) and validation (Great Expectations) are CPU-bound and
 would hold the event loop's GIL; they run in processes started from a
-``forkserver`` that has already imported trafilatura, so a new worker is ready
-in milliseconds. Pools start on first use, so a pass with nothing new to
+``forkserver`` that has already imported trafilatura and loaded the language
+and date models (:mod:`ingest.warm`), so a new worker is ready in milliseconds
+and the models are loaded once, not once per worker. Starting waits for that
+(seconds, the first time), on a thread of the pool's, not the event loop's.
+Pools start on first use, so a pass with nothing new to
 process pays nothing for them, and they are shared by the passes of one
 process (``airflow dags test`` runs every task in one process; the Great
 Expectations import is paid once, not per task). A worker that dies (a page
@@ -21,13 +24,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_PRELOAD = ["ingest.extract", "ingest.validate", "trafilatura", "py3langid"]
+_PRELOAD = ["ingest.extract", "ingest.validate", "ingest.warm"]
 _shared: dict[tuple[int, str], ProcessPool] = {}
 _shared_lock = threading.Lock()
 
@@ -58,6 +61,9 @@ class ProcessPool:
         self._initializer = initializer
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        # Starting blocks until the forkserver has imported and warmed up (seconds, the
+        # first time): from asyncio it is done on this thread, not the event loop's.
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="pool-start")
 
     @classmethod
     def shared(
@@ -88,14 +94,26 @@ class ProcessPool:
                         self._pool.submit(_noop)
             return self._pool
 
+    def start_soon(self) -> None:
+        """Start the workers in the background (they warm up while pages download)."""
+        if self._pool is None:
+            self._starter.submit(self.start)
+
+    async def ready(self) -> ProcessPoolExecutor:
+        """The started pool, waited for without holding the event loop."""
+        pool = self._pool
+        if pool is not None:
+            return pool
+        return await asyncio.get_running_loop().run_in_executor(self._starter, self.start)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
-        executor = self.start()
+        executor = await self.ready()
         try:
             return await loop.run_in_executor(executor, fn, *args)
         except BrokenProcessPool:
             self._replace(executor)
-            return await loop.run_in_executor(self.start(), fn, *args)
+            return await loop.run_in_executor(await self.ready(), fn, *args)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:

@@ -1,0 +1,14 @@
+"""Imported by the worker processes' forkserver (:mod:`ingest.pool`), and only there.
+
+Importing it loads what every extraction worker needs before its first page: the
+language model (0.5 s) and the date parser's locales (1.5 s). Loaded once in the
+forkserver, they are inherited by every worker it forks, instead of being loaded
+again in each of them.
+"""
+
+import contextlib
+
+from ingest.extract import warm_up
+
+with contextlib.suppress(Exception):  # else each worker warms up on its own (initializer)
+    warm_up()

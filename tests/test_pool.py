@@ -1,0 +1,80 @@
+"""Worker processes from asyncio (ingest.pool): real processes from the forkserver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+import pytest
+
+from ingest.pool import ProcessPool
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _die_once(marker: str) -> int:
+    """Kill this worker the first time (a page that crashes the parser), answer after."""
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return os.getpid()
+
+
+def test_jobs_run_in_other_processes() -> None:
+    pool = ProcessPool(2)
+    try:
+        pids = asyncio.run(_gather(pool, 4))
+    finally:
+        pool.close()
+    assert os.getpid() not in pids and len(pids) >= 1
+
+
+async def _gather(pool: ProcessPool, n: int) -> set[int]:
+    return set(await asyncio.gather(*(pool.run(_pid) for _ in range(n))))
+
+
+def test_a_dead_worker_takes_only_its_job_which_is_tried_again(tmp_path: Any) -> None:
+    pool = ProcessPool(1)
+    try:
+        pid = asyncio.run(pool.run(_die_once, str(tmp_path / "died")))
+        assert pid != os.getpid()
+        assert asyncio.run(pool.run(_pid)) == pid  # the rebuilt pool goes on serving
+    finally:
+        pool.close()
+
+
+def test_the_event_loop_goes_on_while_the_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starting waits for the forkserver's imports and warm-up (seconds, the first
+    time); fetching must go on meanwhile. The wait is made longer here, on purpose."""
+    start = ProcessPool.start
+
+    def slow_start(self: ProcessPool) -> Any:
+        time.sleep(0.5)
+        return start(self)
+
+    monkeypatch.setattr(ProcessPool, "start", slow_start)
+    pool = ProcessPool(1)
+
+    async def scenario() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        pool.start_soon()
+        await pool.run(_pid)
+        task.cancel()
+        return ticks
+
+    try:
+        assert asyncio.run(scenario()) >= 20
+    finally:
+        pool.close()
