@@ -759,9 +759,9 @@ _MODIFIED_META = (
     "dcterms.modified",
     "dc.date.modified",
 )
-_PUBLISHED_MARKUP = (
-    '//time[@pubdate]/@datetime|//*[@itemprop="datePublished"]/@datetime'
-    '|//*[@itemprop="datePublished"]/@content'
+_PUBLISHED_MARKUP = (  # one pass for both attributes: an XPath step costs a walk of the page
+    '//time[@pubdate]/@datetime'
+    '|//*[@itemprop="datePublished"]/@*[name() = "datetime" or name() = "content"]'
 )
 _ISO = re.compile(
     r"(?P<y>\d{4})(?P<sep>[-/.]?)(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
@@ -903,8 +903,8 @@ def _markup_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     return None
 
 
-_DATE_BOX = (
-    "[self::time or contains(@class, 'date') or contains(@class, 'Date')"
+_DATE_BOX = (  # [@class] first: the many contains() only for elements that have one
+    "[self::time or @class][self::time or contains(@class, 'date') or contains(@class, 'Date')"
     " or contains(@class, 'time') or contains(@class, 'publish') or contains(@class, 'posted')"
     " or contains(@class, 'datum') or contains(@class, 'byline') or contains(@class, 'meta')]"
     "[not(contains(@class, 'update') or contains(@class, 'modif') or contains(@class, 'comment'))]"
@@ -1228,8 +1228,8 @@ def _has_offset(zone: tzinfo, declared: datetime) -> bool:
 
 # Where _Page.timestamps looks, besides <meta>: the markup's and JSON-LD's dates.
 _OFFSET_MARKUP = (
-    "//time/@datetime|//*[starts-with(@itemprop, 'date')]/@content"
-    "|//*[starts-with(@itemprop, 'date')]/@datetime"
+    "//time/@datetime"
+    "|//*[starts-with(@itemprop, 'date')]/@*[name() = 'content' or name() = 'datetime']"
 )
 _JSONLD_DATES = ("date", "uploadDate")  # the page's own: not an event's startDate
 
@@ -1343,7 +1343,7 @@ _AUTHOR_META = (
 _REL_AUTHOR = '//a[@rel="author"]'
 _ITEMPROP_AUTHOR = '//*[@itemprop="author"]'
 _BYLINE_CLASSES = (
-    '//*[contains(@class, "author") or contains(@class, "byline")]'
+    '//*[@class][contains(@class, "author") or contains(@class, "byline")]'
     '[not(contains(@class, "comment"))][not(ancestor::*[contains(@class, "comment")])]'
 )
 _LABEL = (
