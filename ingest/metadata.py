@@ -1471,22 +1471,30 @@ MAX_BYLINE_CHARS = 60
 def _by_text(tree: HtmlElement) -> str | None:
     """The first short "By Jane Doe" / "Von Jane Doe" line of the page's body; the
     name may sit in its own element just after the word."""
-    for node in tree.xpath(_BY_NODES):
+    for node in _by_nodes(tree):
         owner = node.getparent()
         if found := _byline_around(owner.getparent() if node.is_tail else owner):
             return found
     return None
 
 
-# Text nodes whose first word, lower-cased, is a byline word: one XPath pass over the
-# page instead of a Python loop over every element.
-_BY_WORDS = " by by: von von: par par: por por: ein "
-_FIRST_WORD = (
-    "translate(substring-before(concat(normalize-space(translate(., '\u00a0', ' ')), ' '), ' '),"
-    " 'BYVONPAREI', 'byvonparei')"
-)
-_BY_NODES = f"//body//text()[contains('{_BY_WORDS}', concat(' ', {_FIRST_WORD}, ' '))]"
+def _by_nodes(tree: HtmlElement) -> list[Any]:
+    """The body's text nodes whose first word is a byline word, in page order. Their
+    texts are read as plain strings and matched in C (``compress``/``map``), then the
+    few that match fetched by position: an XPath test of every text node, or a
+    Python loop over them, costs ~2 ms a page."""
+    matches = map(_BY_WORD.match, _BODY_TEXTS(tree))
+    found = itertools.compress(itertools.count(1), matches)  # the positions that match
+    positions = " or ".join(f"position() = {n}" for n in found)
+    return tree.xpath(f"(//body//text())[{positions}]") if positions else []
 
+
+_BODY_TEXTS = etree.XPath("//body//text()", smart_strings=False)
+# The text's first word (after XML white space or no-break spaces, up to the next) is
+# "by", "von", "par", "por" (each maybe with a colon) or "ein", these letters in any case.
+_BY_WORD = re.compile(
+    r"[ \t\n\r\xa0]*(?:(?:[bB][yY]|[vV][oO][nN]|[pP][aAoO][rR]):?|[eE][iI][nN])(?:[ \t\n\r\xa0]|\Z)"
+)
 
 
 def _byline_around(element: HtmlElement | None) -> str | None:
