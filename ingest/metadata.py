@@ -717,6 +717,7 @@ def _site_keys(page: _Page) -> set[str]:
     return keys - {""}
 
 
+@functools.lru_cache(maxsize=4096)  # the rules compare the same few titles many times
 def _key(text: str | None) -> str:
     """Case, punctuation, spacing and accents ignored (umlauts spelt out, as in host
     names): how candidates are compared."""
