@@ -415,6 +415,13 @@ def test_a_generic_meta_date_gives_way_to_the_one_day_the_page_shows() -> None:
         ('<div class="info"><span class="label">Datum:</span> <span class="value">18.10.2021</span>'
          "</div>", datetime(2021, 10, 18)),
         ("<p>Mise à jour. Publié le 3 mars 2024</p>", datetime(2024, 3, 3)),
+        ("<p>VERÖFFENTLICHT AM 16.08.2019</p>", datetime(2019, 8, 16)),
+        # an element's tail is read with it, before its children's texts
+        ("<p><b>Kurz <i>Published on June 1, 2024</i></b> Veröffentlicht am 16.08.2019</p>",
+         datetime(2019, 8, 16)),
+        # not in a script
+        ("<script>var s = 'Published on June 1, 2024';</script><p>Datum: 18.10.2021</p>",
+         datetime(2021, 10, 18)),
         ("<p>Published on: June 4, 2024<br>Updated June 5, 2024</p>", datetime(2024, 6, 4)),
         # the label beats a date element that shows something else (a recording date)
         ('<time>24. August 2019</time><p>Veröffentlicht am 16.08.2019</p>', datetime(2019, 8, 16)),
@@ -427,6 +434,20 @@ def test_a_labelled_date_in_the_text(body: str, expected: datetime | None) -> No
     out = run(page(body=body))
     assert out.published_at == (expected and expected.replace(tzinfo=SEOUL))
     assert out.date_source == ("text" if expected else None)
+
+
+def test_label_words_are_looked_for_in_every_case() -> None:
+    """The page's text is searched for the label words lower-cased as bytes: only ASCII
+    letters change, so a word's letters beyond ASCII are looked for in either case.
+    No other character lower-cases to one of its letters (but "İ", to two)."""
+    from ingest.metadata import _LABEL_BYTES, _LABEL_WORDS
+
+    letters = set("".join(_LABEL_WORDS))
+    for char in map(chr, range(0x110000)):
+        lowered = char.lower()
+        if lowered in letters and char != lowered:
+            assert char.isascii() or any(char.encode() in word for word in _LABEL_BYTES)
+        assert len(lowered) == 1 or letters.isdisjoint(lowered[1:]), char
 
 
 def test_teasers_of_other_pages_are_not_the_article() -> None:
