@@ -78,7 +78,7 @@ def main() -> None:
             config = parse_config(site.sources_config(
                 min_words=0, extract_workers=args.workers, concurrency=16))
             started = time.perf_counter()
-            result = run_pass(config, dsn, run_id="bench")
+            result = run_pass(config, dsn, run_id="bench", quality_dir=Path(home) / "quality")
             e2e = time.perf_counter() - started
         stored = result.summary["articles_new"] + result.summary["articles_seen_before"]
         extracted = sum(c.articles_extracted for c in result.counts)

@@ -232,18 +232,31 @@ def run_folder(run_id: str) -> str:
 def build_docs(quality_dir: Path, run_id: str | None = None, keep_runs: int = 100) -> Path:
     """Build the Data Docs site under ``quality_dir/docs`` from the stored results,
     keeping the newest ``keep_runs`` runs; write ``latest.html`` for ``run_id``.
-    Returns the site's index.html. Safe to call from parallel tasks (file lock)."""
+    Only results without a page yet are rendered (each run adds its own; rendering
+    every kept run again would cost each run more than its validation), then the
+    index. Returns the site's index.html. Safe to call from parallel tasks (file lock)."""
     import fcntl
 
     quality_dir.mkdir(parents=True, exist_ok=True)
+    docs = quality_dir / "docs"
     with (quality_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         _prune(quality_dir, keep_runs)
-        _context(quality_dir).build_data_docs()
-        docs = quality_dir / "docs"
+        context = _context(quality_dir)
+        unrendered = [
+            key for key in context.validation_results_store.list_keys()
+            if not _page(docs, key).exists()
+        ]
+        context.build_data_docs(resource_identifiers=unrendered or None)
         if run_id is not None:
             _write_latest(docs, run_folder(run_id))
     return docs / "index.html"
+
+
+def _page(docs: Path, key: Any) -> Path:
+    """Where the site keeps a validation result's page: validations/suite/run/time/batch.html."""
+    *folders, batch = map(str, key.to_tuple())
+    return docs.joinpath("validations", *folders, f"{batch}.html")
 
 
 def _prune(quality_dir: Path, keep_runs: int) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from ingest.dedup import content_hash, word_count
 from ingest.models import Article
-from ingest.validate import SourceRules, mojibake_ratio, validate_records
+from ingest.validate import SourceRules, build_docs, mojibake_ratio, validate_records
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BODY = " ".join(f"Korea and Lithuania agreed on cooperation number {i}." for i in range(30))
@@ -114,3 +115,21 @@ def test_stub_phrases_are_caught_through_the_keyword_prefilter(phrase: str) -> N
     text = phrase + ". " + BODY
     valid, rejected = validate_records([art(1, text=text)], RULES, now=NOW)
     assert valid == [] and [r.reason for r in rejected] == ["stub_page"]
+
+
+def test_data_docs_render_each_result_once(tmp_path: Any) -> None:
+    """Each run renders its own results' pages and the index, not every kept run's
+    again; a result left without a page (a run that stopped before its docs) gets one."""
+    validate_records([art(1)], RULES, run_id="run-1", quality_dir=tmp_path)
+    index = build_docs(tmp_path, "run-1")
+    first = next((tmp_path / "docs" / "validations").rglob("*.html"))
+    assert "run-1" in first.parts
+    rendered_at = first.stat().st_mtime_ns
+    validate_records([art(2)], RULES, run_id="run-2", quality_dir=tmp_path)
+    build_docs(tmp_path, "run-2")
+    pages = sorted((tmp_path / "docs" / "validations").rglob("*.html"))
+    assert len(pages) == 2 and first.stat().st_mtime_ns == rendered_at
+    assert "run-1" in index.read_text() and "run-2" in index.read_text()
+    first.unlink()
+    build_docs(tmp_path, "run-2")
+    assert first.exists()
