@@ -256,7 +256,8 @@ class _Ingestion:
         # import): both start when the first new entry shows up.
         self.feed_state = await self._db(load.feed_states, self.conn, list(self.sources))
         self.pool = ProcessPool.shared(self.settings.extract_workers, extract.warm_up)
-        self.validator = ProcessPool.shared(1, validate.warm_up)
+        # Spawned: its Great Expectations import runs while the forkserver warms up.
+        self.validator = ProcessPool.shared(1, validate.warm_up, method="spawn")
         async with fetch.Fetcher(
             self.settings, transport=transport, robots=_WarehouseRobots(self)
         ) as fetcher:

@@ -78,3 +78,15 @@ def test_the_event_loop_goes_on_while_the_workers_start(monkeypatch: pytest.Monk
         assert asyncio.run(scenario()) >= 20
     finally:
         pool.close()
+
+
+def test_a_spawned_pool_does_not_wait_for_the_forkserver() -> None:
+    """The validator's pool is spawned (a fresh interpreter that imports what it needs
+    beside the forkserver's warm-up); its jobs run like any other."""
+    pool = ProcessPool(1, method="spawn")
+    try:
+        pid = asyncio.run(pool.run(_pid))
+        assert pid != os.getpid()
+        assert pool.start()._mp_context.get_start_method() == "spawn"
+    finally:
+        pool.close()
