@@ -101,17 +101,15 @@ def markup_author(tree: Any) -> str | None:
 
     if tree.find(".//author") is not None or tree.find(".//rel") is not None:
         return extract_author(tree)  # type: ignore[no-any-return]
-    candidates = list(dict.fromkeys(
-        value.getparent() for value in _ATTRIBUTES(tree) if _TOKENS.search(value)))
-    if not candidates:
-        return None
     root = tree.getroottree().getroot()
-    kept: Callable[[Any], bool] = functools.cache(lambda element: not any(
-        _discarded(e) for e in (element, *element.iterancestors()) if e is not root))
+    candidates = [  # in page order, without those the pruning would remove
+        element
+        for element in dict.fromkeys(
+            value.getparent() for value in _ATTRIBUTES(tree) if _TOKENS.search(value))
+        if not any(_discarded(e) for e in (element, *element.iterancestors()) if e is not root)
+    ]
     for matches in (_specific, _generic, _last_resort):
         for element in filter(matches, candidates):
-            if not kept(element):
-                continue
             if any(map(_discarded, element.iterdescendants(etree.Element))):
                 return extract_author(tree)  # type: ignore[no-any-return]
             content = trim(" ".join(element.itertext()))
