@@ -18,19 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_PRELOAD = ["ingest.extract", "ingest.validate", "ingest.warm"]
+_PRELOAD = ["ingest.warm"]  # ingest.extract, warmed up (the validator is spawned)
 _shared: dict[tuple[int, str, str], ProcessPool] = {}
 _shared_lock = threading.Lock()
 
@@ -98,7 +97,7 @@ class ProcessPool:
                 # module: workers need ingest's functions only, and re-running the
                 # program that started them (the `airflow` command, in a task) in
                 # each of them is at best slow and at worst fatal.
-                with _main_module_hidden():
+                with _main_module_hidden:
                     for _ in range(self.workers):
                         self._pool.submit(_noop)
             return self._pool
@@ -152,21 +151,38 @@ def _noop() -> None:
     return None
 
 
-@contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
+class _MainModuleHidden:
     """While workers start, make ``__main__`` look like an interactive session, so
-    multiprocessing does not import it again in them."""
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    spec, path = getattr(main, "__spec__", None), getattr(main, "__file__", None)
-    main.__spec__ = None
-    if path is not None:
-        del main.__file__
-    try:
-        yield
-    finally:
-        main.__spec__ = spec
-        if path is not None:
-            main.__file__ = path
+    multiprocessing does not import it again in them. Pools start on threads of
+    their own, at once: ``__main__`` stays hidden until the last start ends (one
+    start's end must not show it to another start's new workers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._starts = 0
+        self._saved: tuple[Any, Any, str | None] | None = None  # module, spec, path
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._starts += 1
+            main = sys.modules.get("__main__")
+            if self._starts > 1 or main is None:
+                return
+            self._saved = (main, main.__spec__, getattr(main, "__file__", None))
+            main.__spec__ = None
+            if self._saved[2] is not None:
+                del main.__file__
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._starts -= 1
+            if self._starts or self._saved is None:
+                return
+            main, spec, path = self._saved
+            self._saved = None
+            main.__spec__ = spec
+            if path is not None:
+                main.__file__ = path
+
+
+_main_module_hidden = _MainModuleHidden()

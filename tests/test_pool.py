@@ -90,3 +90,25 @@ def test_a_spawned_pool_does_not_wait_for_the_forkserver() -> None:
         assert pool.start()._mp_context.get_start_method() == "spawn"
     finally:
         pool.close()
+
+
+def test_main_stays_hidden_until_the_last_of_two_starts_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two pools starting at once (on their own threads): the first to finish must
+    not show ``__main__`` to the other's new workers, which would import it again."""
+    import sys
+    import types
+
+    from ingest.pool import _main_module_hidden
+
+    main = types.ModuleType("__main__")
+    main.__file__ = "/somewhere/airflow"
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    _main_module_hidden.__enter__()  # the extraction pool's start
+    _main_module_hidden.__enter__()  # the validator's, begun meanwhile on another thread
+    assert not hasattr(main, "__file__")
+    _main_module_hidden.__exit__(None, None, None)  # the extraction pool's ends first
+    assert not hasattr(main, "__file__")  # the validator's is still starting workers
+    _main_module_hidden.__exit__(None, None, None)
+    assert main.__file__ == "/somewhere/airflow" and main.__spec__ is None
