@@ -9,8 +9,8 @@ that a date stated only in the text can still become ``published_at``.
 
 The rules are data: ``rules/clean.yml`` for every source, plus a source's
 ``clean:`` list of :class:`CleanRule` (a source rule named like a global one
-replaces it). A rule is a regular expression, case-insensitive, matched against
-one stripped line:
+replaces it); a source's ``clean_off:`` names global rules it does without. A
+rule is a regular expression, case-insensitive, matched against one stripped line:
 
 - ``where: line`` (default): the whole line must match; the line goes.
 - ``where: start`` / ``where: end``: the match is cut from the start / end of the
@@ -203,11 +203,17 @@ def _global_file() -> _RulesFile:
     return _RulesFile.model_validate(yaml.safe_load(text))
 
 
-def load_rules(extra: Sequence[CleanRule] | None = None) -> CleanRules:
-    """The global rules plus a source's; a source rule named like a global one replaces
-    it. Compiled once per distinct rule set (sources call this for every page)."""
+def global_rule_names() -> list[str]:
+    """The names of the rules in ``rules/clean.yml``, in file order."""
+    return [rule.name for rule in _global_file().rules]
+
+
+def load_rules(extra: Sequence[CleanRule] | None = None, off: Sequence[str] = ()) -> CleanRules:
+    """The global rules but those named in ``off``, plus a source's; a source rule named
+    like a global one replaces it. Compiled once per distinct rule set (sources call
+    this for every page)."""
     base = _global_file()
-    merged = {rule.name: rule for rule in base.rules}
+    merged = {rule.name: rule for rule in base.rules if rule.name not in off}
     merged.update((rule.name, rule) for rule in extra or ())
     return _compile(tuple(merged.values()), base.repeat_min_chars, base.tail_max_words,
                     base.rare_share)

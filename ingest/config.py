@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ingest.clean import CleanRule
+from ingest.clean import CleanRule, global_rule_names
 from ingest.errors import ConfigError
 from ingest.split import SplitRule
 
@@ -150,6 +150,10 @@ class SourceConfig(BaseModel):
         description="cleaning rules of this source, beside ingest/rules/clean.yml; one with "
         "the name of a global rule replaces it",
     )
+    clean_off: list[str] = Field(
+        default_factory=list,
+        description="names of rules of ingest/rules/clean.yml this source does without",
+    )
     split: SplitRule | None = Field(
         default=None, description="list pages (press releases): one record per item"
     )
@@ -165,6 +169,25 @@ class SourceConfig(BaseModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("clean_off")
+    @classmethod
+    def _global_rules(cls, value: list[str]) -> list[str]:
+        known = global_rule_names()
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"no global cleaning rule named {', '.join(map(repr, unknown))} "
+                             f"(they are: {', '.join(known)})")
+        return value
+
+    @model_validator(mode="after")
+    def _off_or_own(self) -> SourceConfig:
+        both = sorted({rule.name for rule in self.clean} & set(self.clean_off))
+        if both:
+            raise ValueError(f"clean_off and clean both name {', '.join(both)}: a rule of "
+                             "clean replaces the global one of its name, so leave it out "
+                             "of clean_off")
+        return self
 
     @field_validator("timezone")
     @classmethod

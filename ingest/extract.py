@@ -118,6 +118,7 @@ class ExtractJob:
     feed_author: str | None = None
     timezone: str | None = None
     clean: tuple[CleanRule, ...] = ()  # the source's own cleaning rules
+    clean_off: tuple[str, ...] = ()  # global cleaning rules the source does without
     split: SplitRule | None = None  # the source's list pages: one record per item
 
 
@@ -171,7 +172,7 @@ def extract_items(job: ExtractJob) -> list[Extracted]:
     if job.split is None:
         return [page]
     items = split_page(html, job.url, job.split, zone, text=raw_text,
-                       clean=load_rules(job.clean))
+                       clean=load_rules(job.clean, job.clean_off))
     records = []
     for item in items:
         if not item.text.strip():
@@ -226,7 +227,7 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
         feed_published_at=job.feed_published_at, feed_author=job.feed_author,
         fallback=TrafilaturaMetadata(tree),
     )
-    cleaned = clean_text(raw_text, load_rules(job.clean))
+    cleaned = clean_text(raw_text, load_rules(job.clean, job.clean_off))
     text, title_line = _without_title(cleaned.text, meta.title)
     if title_line:
         cleaned.removed.insert(0, ("title_line", title_line))

@@ -459,6 +459,7 @@ class _Ingestion:
                 feed_author=entry.author,
                 timezone=source.timezone,
                 clean=tuple(source.clean),
+                clean_off=tuple(source.clean_off),
                 split=source.split,
             )
             try:

@@ -198,6 +198,7 @@ def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, s
         source=source.name, url=url, body=zlib.decompress(body), declared_charset=encoding,
         feed_title=first.feed_title, feed_published_at=feed_date,
         feed_author=first.feed_author, timezone=source.timezone, clean=tuple(source.clean),
+        clean_off=tuple(source.clean_off),
         split=source.split,
     )
 

@@ -238,3 +238,14 @@ def test_invalid_rules_are_refused(bad: dict[str, object]) -> None:
 def test_global_rules_load_with_unique_names() -> None:
     names = [rule.name for rule in RULES.rules]
     assert len(names) == len(set(names)) >= 20
+
+
+def test_a_source_can_do_without_a_global_rule() -> None:
+    text = f"{BODY}\nMOST POPULAR\nRead more: The harbour reopens"
+    assert removed_by(text) == ["nav_heading", "read_also"]
+    rules = load_rules(off=["read_also"])
+    out = clean_text(text, rules)
+    assert [name for name, _ in out.removed] == ["nav_heading"]
+    assert out.text.endswith("Read more: The harbour reopens")
+    assert "read_also" not in {rule.name for rule in rules.rules}
+    assert len(rules.rules) == len(RULES.rules) - 1

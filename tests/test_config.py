@@ -49,6 +49,12 @@ def test_settings_block_is_optional() -> None:
          "settings: key 'concurrency'"),
         ({"sources": [{"name": "a", "url": "https://x.org/", "timezone": "Mars/Olympus"}]},
          "unknown time zone 'Mars/Olympus'"),
+        ({"sources": [{"name": "a", "url": "https://x.org/", "clean_off": ["no_such_rule"]}]},
+         "key 'clean_off': no global cleaning rule named 'no_such_rule' (they are: "
+         "source_link,"),
+        ({"sources": [{"name": "a", "url": "https://x.org/", "clean_off": ["share"],
+                       "clean": [{"name": "share", "pattern": "teilen"}]}]},
+         "clean_off and clean both name share"),
         (["not", "a", "mapping"], "expected a mapping"),
     ],
 )

@@ -130,3 +130,16 @@ def test_pages_with_wrong_declarations_decode_as_well_as_trafilatura() -> None:
         theirs += all(s in html.unescape(decode_file(body)) for s in snippets)
     assert total >= 20
     assert ours >= theirs and ours >= total - 3, (ours, theirs, total)
+
+
+def test_a_source_can_do_without_a_global_cleaning_rule() -> None:
+    body = " ".join(["The harbour authority reopened the northern quay on Monday after"
+                     " three weeks of repairs to its cranes and its fender system."] * 4)
+    html = (f"<html><head><title>Quay reopens</title></head><body><article><p>{body}</p>"
+            f"<p>Read more: The harbour's history in pictures</p><p>{body.upper()}</p>"
+            f"</article></body></html>").encode()
+    job = ExtractJob(source="s", url="http://127.0.0.1:1/quay.html", body=html)
+    assert extract_page(job).removed == {"read_also": 1}
+    kept = extract_page(ExtractJob(source="s", url=job.url, body=html, clean_off=("read_also",)))
+    assert kept.removed == {}
+    assert "Read more: The harbour's history in pictures" in kept.text
