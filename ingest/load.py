@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.dedup import collapse_batch
+from ingest.dedup import band_keys, collapse_batch
 from ingest.models import Article, FeedState, Rejection, SourceCounts
 from ingest.robots import RobotsEntry
 
@@ -321,6 +321,7 @@ def _new_versions(
            ON CONFLICT (article_id, version) DO NOTHING""",
         (run_id,),
     )
+    forget_bands(conn, list(changed))
     conn.execute(
         """UPDATE news.articles a
            SET title = s.title, author = s.author,
@@ -335,6 +336,27 @@ def _new_versions(
            FROM stage_changed s WHERE s.article_id = a.article_id"""
     )
     return set(changed.values())
+
+
+def forget_bands(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:
+    """Take the near-duplicate keys of these articles' current texts out of
+    news.minhash_bands; call it before their texts change (the new text's keys are
+    added by link_stories). The old keys are computed again and deleted through the
+    key index: the table has no index on article_id, and edits are few."""
+    if not article_ids:
+        return 0
+    pairs = [(aid, key) for aid, text in conn.execute(
+                 "SELECT article_id, text FROM news.articles WHERE article_id = ANY(%s)",
+                 (list(article_ids),))
+             for key in band_keys(text or "") or ()]
+    if not pairs:
+        return 0
+    return conn.execute(
+        """DELETE FROM news.minhash_bands m
+           USING unnest(%s::bigint[], %s::bigint[]) AS old (article_id, band_hash)
+           WHERE m.band_hash = old.band_hash AND m.article_id = old.article_id""",
+        ([aid for aid, _ in pairs], [key for _, key in pairs]),
+    ).rowcount
 
 
 def index_search(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:

@@ -259,14 +259,12 @@ def _apply(
             text_changed = article.content_hash != stored.fields[_DERIVED.index("content_hash")]
             if text_changed:
                 _keep_version(conn, stored.article_id, result.run_id)
+                load.forget_bands(conn, [stored.article_id])
                 fresh.append((stored.article_id, article))
                 result.changed_text += 1
             else:
                 result.changed_metadata += 1
             _update(conn, stored.article_id, article, text_changed)
-        if fresh:
-            conn.execute("DELETE FROM news.minhash_bands WHERE article_id = ANY(%s)",
-                         ([aid for aid, _ in fresh],))
     if fresh:
         stories.link_stories(conn, fresh, window)
         load.index_search(conn, [aid for aid, _ in fresh])

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ingest import load
-from ingest.dedup import content_hash, word_count
+from ingest.dedup import band_keys, content_hash, word_count
 from ingest.models import Article, Rejection
 
 SEEN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -167,3 +167,25 @@ def test_two_concurrent_loaders_never_duplicate(dsn: str, conn: psycopg.Connecti
         "SELECT count(*) FROM (SELECT url FROM news.article_urls GROUP BY url, kind "
         "HAVING count(DISTINCT article_id) > 1) d").fetchone()
     assert dupes == (0,)
+
+
+def test_an_edited_article_keeps_only_its_new_texts_near_duplicate_keys(
+    conn: psycopg.Connection[Any],
+) -> None:
+    def keyed(text: str) -> Article:
+        a = art(1, text=text)
+        a.bands = band_keys(text)
+        return a
+
+    def keys() -> set[int]:
+        return {row[0] for row in conn.execute(
+            "SELECT band_hash FROM news.minhash_bands WHERE article_id = "
+            "(SELECT article_id FROM news.articles)")}
+
+    first = " ".join(f"The council met on day {n} and voted on the harbour budget." for n in range(40))
+    edited = " ".join(f"A storm closed the airport for {n} hours on the coast." for n in range(40))
+    load.load_batch(conn, "r1", [keyed(first)])
+    assert keys() == set(band_keys(first) or ())
+    result = load.load_batch(conn, "r2", [keyed(edited)])
+    assert result.changed_by_source == {"s": 1}
+    assert keys() == set(band_keys(edited) or ())
