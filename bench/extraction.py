@@ -17,7 +17,9 @@ and prints, per corpus, both figures and ours minus defaults (a ratio for speed)
 * trafilatura_eval: trafilatura's own snippet evaluation (``SnippetScore``: share of
   ``with`` snippets found, of ``without`` snippets kept out, precision, recall, F1 summed
   over snippets); exact titles, dates (the day) and authors (the same names), each over the
-  pages whose truth has that field;
+  pages whose truth has that field; and titles again with CSS capitals aside (a truth in
+  capitals only, copied from a ``text-transform: uppercase`` heading, matches the page's
+  own mixed case: ``title_match_as_shown``; the exact figure is the target);
 * mozilla_readability, real pages (``feature_test`` false): text precision/recall/F1,
   titles, bylines (every extracted name found in Readability's byline), dates;
 * pages/s on one core: pages / the summed time of each side's calls (ours includes its
@@ -55,6 +57,7 @@ from ingest.evaluate import (
     date_match,
     default_corpus_dir,
     title_match,
+    title_match_as_shown,
     token_f1,
 )
 from ingest.extract import ExtractJob, decode_html, extract_page
@@ -147,17 +150,19 @@ def score(corpus: str, pages: list[TruthPage], results: list[dict[str, Side]]) -
             put("snippet precision", side, snippets.precision)
             put("snippet F1", side, snippets.f1)
             put("snippet accuracy", side, snippets.accuracy)
-        titles, dates, authors = Hits(), Hits(), Hits()
+        titles, shown, dates, authors = Hits(), Hits(), Hits(), Hits()
         by_name = byline_match if corpus == "mozilla_readability" else author_match
         for p, g in zip(pages, got, strict=True):
             if p.has("title"):
                 titles.add(title_match(p.truth["title"], g.title))
+                shown.add(title_match_as_shown(p.truth["title"], g.title))
             if p.has("date"):
                 dates.add(date_match(p.truth["date"], g.day))
             if p.has("author"):
                 authors.add(by_name(p.truth["author"], g.author))
         author_label = "bylines" if corpus == "mozilla_readability" else "authors"
-        for label, hits in (("titles", titles), ("dates (day)", dates), (author_label, authors)):
+        for label, hits in (("titles", titles), ("titles, CSS capitals aside", shown),
+                            ("dates (day)", dates), (author_label, authors)):
             if hits.total:
                 put(label, side, hits.rate)
                 counts[label] = hits.total

@@ -181,6 +181,18 @@ def title_match(truth: str | None, got: str | None) -> bool:
     return bool(want) and want == normalise_title(got)
 
 
+def title_match_as_shown(truth: str | None, got: str | None) -> bool:
+    """:func:`title_match`, or a truth written wholly in capitals that ``got`` spells
+    in other case: what the annotator copied was the browser's rendering of a CSS
+    ``text-transform: uppercase`` heading, while the page's text (which we keep) is
+    in mixed case."""
+    if title_match(truth, got):
+        return True
+    want = normalise_title(truth)
+    return (bool(want) and want == want.upper() and want != want.lower()
+            and want.casefold() == normalise_title(got).casefold())
+
+
 _DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
