@@ -62,7 +62,11 @@ dates only ever go to ``modified_at``.
 Author: JSON-LD ``author``, ``rel=author``, ``itemprop=author``, author ``<meta>``
 tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
 line, the feed's author, trafilatura's; the first that names a person wins, the
-publisher's name only when none does. Several authors are joined with ``"; "``.
+publisher's name only when none does. Several authors are joined with ``"; "``; a
+byline that names several people ("von Jane Doe und John Roe", author links side by
+side) gives them all, also when an earlier place names only the first. Labels ("Von",
+"Eingestellt von", "Interview:"), roles and degrees after a name ("Staff Writer",
+"Chefredakteur", ", PhD"), handles and profile links are not names.
 """
 
 from __future__ import annotations
@@ -1348,10 +1352,12 @@ _BYLINE_CLASSES = (
     '[not(contains(@class, "comment"))][not(ancestor::*[contains(@class, "comment")])]'
 )
 _LABEL = (
-    r"(?:(?:post|article)\s+)?(?:author|autor(?:in)?|verfasser(?:in)?|text|fotos?|photos?)"
-    r"|(?:written|posted|published|geschrieben|verfasst|erstellt|ver[öo]ffentlicht|publiziert"
-    r"|ein beitrag|escrito|publicado|escribe|redigido)(?:\s+(?:am|on|el|von|by|por|de))?"
-    r"|by|von|par|por|door|di|av|af|de|da|mit"
+    r"(?:(?:post|article)\s+)?(?:author|autor(?:in)?|auteur|autore|verfasser(?:in)?|text"
+    r"|fotos?|photos?|interview)"
+    r"|(?:written|posted|published|geschrieben|verfasst|erstellt|eingestellt|ver[öo]ffentlicht"
+    r"|publiziert|(?:ein\s+)?beitrag|escrito|publicado|escribe|redigido|zum profil)"
+    r"(?:\s+(?:am|on|el|von|vom|by|por|de))?"
+    r"|by|von|vom|par|por|door|di|av|af|de|da|mit|und"
 )
 _LEADING_LABELS = re.compile(rf"^(?:(?:{_LABEL})\b\s*[:&]?\s*)+", re.IGNORECASE)
 _MONTH = r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?\s+\d"
@@ -1361,10 +1367,19 @@ _TRAILING = re.compile(
     r"|\s+@\w+$|\s*[|,–—·-]\s*$",
     re.IGNORECASE,
 )
+# After a name of two words or more: a role, a degree, an author page's link.
+_ROLE_TAIL = re.compile(
+    r"(?:\s+(?:alle artikel|all (?:articles|posts|stories)"
+    r"|(?:senior |staff )?(?:writer|editor|reporter|correspondent|contributor)"
+    r"|(?:chef)?redakteur(?:in)?"
+    r"|korrespondent(?:in)?)|,?\s+(?:ph\.?\s?d|m\.?\s?d|m\.?\s?a|dr)\.?)$",
+    re.IGNORECASE,
+)
 _NOT_A_NAME = re.compile(
-    r"https?://|www\.|@\w+\.\w|\[at\]|^\W*$|[!?©]|^\d"
+    r"https?://|www\.|@\w+\.\w|\w\.[a-z]{2,}/\S|\[at\]|^\W*$|[!?©]|^\d|^@"
     r"|^(?:geprüft|reviewed|fact.?checked|edited|photo(?:graph)?s?|bild|fotos?|illustrations?"
-    r"|übersetzung|translat\w+|revised|mehr|more|alle|all|last|updated|aktualisiert)\b",
+    r"|übersetzung|translat\w+|revised|mehr|more|alle|all|last|updated|aktualisiert"
+    r"|datum|date|stand|vor|authors|autoren|archiv|archive|afficher|view|profile?)\b",
     re.IGNORECASE,
 )
 _NOT_NAMES = {"name", "follow", "noauthor", "unknown", "anonymous", "admin", "share", "more"}
@@ -1386,15 +1401,50 @@ def _author(page: _Page, *fallbacks: Any) -> str | None:
         for n in (clean_author(f() if callable(f) else f) for f in fallbacks)
         if n
     )
-    bylines = itertools.chain(_bylines(page), fallback)
+    own = _bylines(page)
+    bylines = itertools.chain(own, fallback)
     first: str | None = None
     for byline in bylines:
         if not byline.organisation and not _is_site(byline.names, site):
+            if people := _people(byline.names):
+                return "; ".join(people)
             if _ROLE_WORDS.search(byline.names):
                 return _without_role(byline.names, bylines)
-            return byline.names
+            return _fuller(byline.names, own)
         first = first or byline.names
     return first
+
+
+_NAME_LIST = re.compile(r"\s*(?:[;,&]|\b(?:and|und|et|y)\b)\s*", re.IGNORECASE)
+MAX_LOOK_AHEAD = 8
+
+
+def _fuller(names: str, others: Iterator[_Byline]) -> str:
+    """``Jane Doe; John Roe`` where the first byline names Jane Doe alone and one of the
+    next names both (JSON-LD or a meta tag that keeps the first author only)."""
+    mine = {name.casefold() for name in _NAME_LIST.split(names)}
+    for other in itertools.islice(others, MAX_LOOK_AHEAD):
+        theirs = None if other.organisation else _people(other.names)
+        if theirs and mine < {name.casefold() for name in theirs}:
+            return "; ".join(theirs)
+    return names
+
+
+def _people(text: str) -> list[str] | None:
+    """The names of a byline that names several people ("Jane Doe und John Roe")."""
+    parts = [part for part in _NAME_LIST.split(text) if part]
+    return parts if 1 < len(parts) <= 4 and all(map(_a_name, parts)) else None
+
+
+_BYLINE_LABEL = re.compile(rf"(?:{_LABEL})", re.IGNORECASE)
+
+
+def _a_name(text: str) -> bool:
+    """Two or three words, none of them a byline's label ("Veröffentlicht", "Text"),
+    not ending with a role ("eHow Contributor")."""
+    words = text.split()
+    return 2 <= len(words) <= 3 and _ROLE_TAIL.search(text) is None and not any(
+        len(word) > 3 and _BYLINE_LABEL.fullmatch(word) for word in words)
 
 
 _ROLE_WORDS = re.compile(
@@ -1446,13 +1496,21 @@ def _jsonld_bylines(value: Any) -> Iterator[_Byline]:
 
 
 def _markup_bylines(page: _Page, xpath: str) -> Iterator[_Byline]:
-    """Bylines in the page's markup; when a later one is the start of the first
-    (``Jane Doe`` after ``Jane Doe Staff Writer``), the later one, without the role."""
-    found = [name for name in map(_markup_name, page.tree.xpath(xpath)) if name]
-    if not found:
+    """Bylines in the page's markup: first the names of the first one's siblings
+    together; when a later one is the start of the first (``Jane Doe`` after ``Jane
+    Doe Staff Writer``), the later one, without the role."""
+    named = [(element, name) for element in page.tree.xpath(xpath)
+             if (name := _markup_name(element))]
+    if not named:
         return
+    parent = named[0][0].getparent()
+    together = list(dict.fromkeys(name for element, name in named
+                                  if element.getparent() is parent))
+    if 1 < len(together) <= 4 and all(map(_a_name, together)):
+        yield _Byline("; ".join(together))  # "<a>Jane Doe</a> and <a>John Roe</a>"
+    found = [name for _, name in named]
     first = found[0]
-    shorter = [n for n in found[1:] if first.startswith(n + " ")]
+    shorter = [] if _people(first) else [n for n in found[1:] if first.startswith(n + " ")]
     yield _Byline(min(shorter, key=len) if shorter else first)
     for name in found[1:]:
         yield _Byline(name)
@@ -1533,8 +1591,14 @@ def clean_author(value: Any) -> str | None:
     text = _clean(value)
     if not text or _NOT_A_NAME.search(text):
         return None
-    text = _TRAILING.sub("", _LEADING_LABELS.sub("", text)).strip(" ,;|-–:&")
+    text = _TRAILING.sub("", _LEADING_LABELS.sub("", text)).strip(" ,;|-–:&»›→")
+    if len((named := _ROLE_TAIL.sub("", text)).split()) >= 2:
+        text = named
     words = text.split()
+    half = len(words) // 2
+    if half and words[:half] == words[half:]:  # a picture's alt text, then the name again
+        words = words[:half]
+        text = " ".join(words)
     if not words or len(words) > MAX_AUTHOR_WORDS or _key(text) in _NOT_NAMES:
         return None
     return None if _NOT_A_NAME.search(text) else text

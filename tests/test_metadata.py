@@ -560,6 +560,22 @@ def test_trafilaturas_date_is_the_htmldate_step() -> None:
         ("Posted by Jane Doe on July 1, 2024", "Jane Doe"),
         ("Jane Doe @janedoe", "Jane Doe"),
         ("Jane Doe Edited by John Roe", "Jane Doe"),
+        ("vom Support Team", "Support Team"),
+        ("Eingestellt von der Michel", "der Michel"),
+        ("Interview: Julia Lauter", "Julia Lauter"),
+        ("Auteur : Anna Kubišta", "Anna Kubišta"),
+        ("Beitrag von r23 »", "r23"),
+        ("jesusfreak jesusfreak", "jesusfreak"),  # a picture's alt, then the name
+        ("Grant Tinsley, PhD", "Grant Tinsley"),
+        ("Johanna Kropfitsch Alle Artikel", "Johanna Kropfitsch"),
+        ("Logan C. Ritchie Staff Writer", "Logan C. Ritchie"),
+        ("Staff Writer", "Staff Writer"),  # a role alone stays what it is
+        ("Rasender Reporter", "Rasender Reporter"),
+        ("@NatGeoUK", None),
+        ("facebook.com/jane.doe", None),
+        ("red, wien.ORF.at/ Agenturen", "red, wien.ORF.at/ Agenturen"),
+        ("Datum", None),
+        ("Archiv anzeigen →", None),
         ("https://www.facebook.com/janedoe", None),
         ("jane@example.com", None),
         ("Follow", None),
@@ -600,6 +616,29 @@ def test_bylines_in_the_page() -> None:
     assert run(page(body=body)).author == "Erika Musterfrau"
     body = '<span class="author">Jane Doe Staff Writer</span><span class="author">Jane Doe</span>'
     assert run(page(body=body)).author == "Jane Doe"
+
+
+def test_a_byline_of_several_people_names_them_all() -> None:
+    # a meta tag names the first author only; the byline both
+    body = ('<div class="content__author">von <a href="/p/lf">Lars Fischer</a> und '
+            '<a href="/p/as">Alina Schadwinkel</a></div>')
+    html = page(meta("author", "Lars Fischer", "name"), body)
+    assert run(html).author == "Lars Fischer; Alina Schadwinkel"
+    # JSON-LD names one, a later byline both
+    html = page(jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Jane Doe"}}),
+                '<p class="byline">Jane Doe, John Roe</p>')
+    assert run(html).author == "Jane Doe; John Roe"
+    # links to author pages side by side in one byline
+    body = ('<span class="meta"><a href="/autoren/jd">Jane Doe</a>, <a href="/autoren/jr">John '
+            'Roe</a> &amp; <a href="/autoren/mm">Max Muster</a></span>')
+    assert run(page(body=body)).author == "Jane Doe; John Roe; Max Muster"
+    # but not a role beside the name, nor a label
+    body = ('<div class="byline"><a rel="author" href="/a/jd">Jane Doe</a>, <a rel="author" '
+            'href="/about">Ledger Contributor</a></div>')
+    assert run(page(body=body)).author == "Jane Doe"
+    html = page(meta("author", "Jane Doe", "name"),
+                '<p class="author">Jane Doe, Online-Redaktion Veröffentlicht</p>')
+    assert run(html).author == "Jane Doe"
 
 
 def test_the_feed_author_when_the_page_names_nobody() -> None:
