@@ -21,8 +21,9 @@ Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
 ``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
 headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
-heading, and a heading that starts with it is a banner, not the headline. A meta
-title cut short by an unescaped quote in its attribute is made whole from another.
+heading, and a heading that starts with it is a banner, not the headline. Headings lose
+marks set before them like a bullet (``[> Name``, ``» Headline``). A meta title cut
+short by an unescaped quote in its attribute is made whole from another.
 
 ``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
 order:
@@ -569,10 +570,24 @@ def _heading_source(element: HtmlElement) -> _Source | None:
     if element.xpath("ancestor::footer"):
         return None
     pieces = _pieces(element)
+    if pieces:
+        pieces[0] = _undecorated(pieces[0])
     text = " ".join(pieces)
     if not text or len(text) > 300:
         return None
     return _Source(element.tag, text, tuple(pieces) if len(pieces) > 1 else ())
+
+
+def _undecorated(text: str) -> str:
+    """A heading's text without the marks set before it like a bullet (``[> Jens
+    Weber``, ``» Port reopens``); not a quote, nor a bracket closed later."""
+    match = _DECORATION.match(text)
+    if not match or (match[1].count("[") and "]" in text[match.end() :]):
+        return text
+    return text[match.end() :] or text
+
+
+_DECORATION = re.compile(r"([\[<>»›|/\\•·~=–—-]+)\s+(?=\w)")
 
 
 def _runs(pieces: Sequence[str]) -> list[str]:

@@ -240,6 +240,21 @@ def test_the_headline_among_a_headings_pieces(head: str, body: str, expected: st
     assert run(page(head, body)).title == expected
 
 
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<h2>[&gt; Port reopens</h2>", "Port reopens"),
+        ("<h2>» Port reopens</h2>", "Port reopens"),
+        # brackets closed later and quotes are the headline's own
+        ("<h2>[Video]: Port reopens</h2>", "[Video]: Port reopens"),
+        ("<h2>»Port« reopens</h2>", "»Port« reopens"),
+    ],
+)
+def test_a_heading_loses_the_marks_set_before_it_like_a_bullet(body: str, expected: str) -> None:
+    title = "Video: Port reopens" if "Video" in body else "Port reopens"
+    assert run(page(f"<title>{title}</title>", body)).title == expected
+
 # --- dates ---------------------------------------------------------------------------
 
 
