@@ -14,8 +14,10 @@ title, ``<title>``) name, without a kicker set apart in its markup (a line, a cl
 span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
 later wins; one the heading ends with a colon stays when they name it all) or a shown
 ``<time>``; on a tie an ``<h1>``, then the longer text (a section's name is short);
-the page's only ``<h1>`` instead when it starts with that heading and goes on; else
-another ``<h2>`` that a meta title names exactly; else the page's only ``<h1>``; else
+the page's only ``<h1>`` instead when it starts with that heading and goes on. Another
+``<h2>`` that a meta title names exactly comes next, and first when two or more name it
+and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
+``<title>`` the ``<h1>``); else the page's only ``<h1>``; else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
 Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
@@ -335,15 +337,21 @@ class _Source:
 
 def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
-    kicker); else an ``<h2>`` that one of them names exactly; else the page's only
+    kicker); else an ``<h2>`` that one of them names exactly (first when two or more
+    name it and one alone names that heading); else the page's only
     ``<h1>`` (where nothing agrees, the visible headline was right far more often
     than an SEO title); else the piece that meta titles which differ share; else the
     first meta title of more than one word. The only ``<h1>`` wins over a confirmed
     heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
-    if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
-        return _fuller_h1(found, h1s, headings + subheads)
+    found = _confirmed_heading(headings, metas)
+    if not found or found[0] < MIN_H2_VOTES:  # else no <h2> can win: skip their votes
+        other = _confirmed_heading(subheads, metas, 1.0)
+        if other and (not found or 1 <= found[0] < MIN_H2_VOTES <= other[0]):
+            found = other
+    if found:
+        return _fuller_h1(found[1], h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
     if shared := _shared_piece(metas):
@@ -353,9 +361,12 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     return headings[0].text if headings else None
 
 
+MIN_H2_VOTES = 2  # an <h2> beats a heading one meta title names when this many name it
+
+
 def _confirmed_heading(
     headings: list[_Source], metas: list[_Source], floor: float = 0.0
-) -> str | None:
+) -> tuple[float, str] | None:
     """The heading text the meta titles confirm most (with at least ``floor`` votes);
     on a tie an ``<h1>``, then the longer text (the shorter is a section's name:
     ``<h1>News</h1>`` above the story's own ``<h1>``)."""
@@ -367,7 +378,7 @@ def _confirmed_heading(
         rank = (votes, heading.kind == "h1", _words(text), text)
         if best is None or (rank[:3] > best[:3] and _key(text) != _key(best[3])):
             best = rank  # the first of two copies keeps its case
-    return best[3] if best else None
+    return (best[0], best[3]) if best else None
 
 
 def _shared_piece(metas: list[_Source]) -> str | None:

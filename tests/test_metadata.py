@@ -255,6 +255,17 @@ def test_a_heading_loses_the_marks_set_before_it_like_a_bullet(body: str, expect
     title = "Video: Port reopens" if "Video" in body else "Port reopens"
     assert run(page(f"<title>{title}</title>", body)).title == expected
 
+
+def test_an_h2_that_two_meta_titles_name_beats_an_h1_that_one_names() -> None:
+    head = (meta("og:title", "Port reopens after the storm")
+            + jsonld({"@type": "NewsArticle", "headline": "Port reopens after the storm"})
+            + "<title>After the storm: port reopens</title>")
+    body = "<h1>After the storm: port reopens</h1><h2>Port reopens after the storm</h2>"
+    assert run(page(head, body)).title == "Port reopens after the storm"
+    # one meta title for the h2 is no more than the h1 has
+    head = meta("og:title", "Port reopens after the storm") + "<title>After the storm: port reopens</title>"
+    assert run(page(head, body)).title == "After the storm: port reopens"
+
 # --- dates ---------------------------------------------------------------------------
 
 
