@@ -17,7 +17,9 @@ later wins; one the heading ends with a colon stays when they name it all) or a 
 the page's only ``<h1>`` instead when it starts with that heading and goes on. Another
 ``<h2>`` that a meta title names exactly comes next, and first when two or more name it
 and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
-``<title>`` the ``<h1>``); else the page's only ``<h1>``; else
+``<title>`` the ``<h1>``); else the page's only ``<h1>``; else, without one, its only
+``<h2>`` that markup declares the headline (``itemprop=headline``, ``.entry-title``, a
+link to the page itself); else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
 Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
@@ -338,11 +340,11 @@ class _Source:
 def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
     kicker); else an ``<h2>`` that one of them names exactly (first when two or more
-    name it and one alone names that heading); else the page's only
-    ``<h1>`` (where nothing agrees, the visible headline was right far more often
-    than an SEO title); else the piece that meta titles which differ share; else the
-    first meta title of more than one word. The only ``<h1>`` wins over a confirmed
-    heading it starts with (:func:`_fuller_h1`)."""
+    name it and one alone names that heading); else the page's only ``<h1>`` (where
+    nothing agrees, the visible headline was right far more often than an SEO title),
+    or without one its only ``<h2>`` declared a headline; else the piece that meta
+    titles which differ share; else the first meta title of more than one word. The
+    only ``<h1>`` wins over a confirmed heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
     found = _confirmed_heading(headings, metas)
@@ -354,6 +356,9 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
         return _fuller_h1(found[1], h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
+    declared = {_key(h.text): h.text for h in headings if h.kind == "h2"}
+    if not h1s and len(declared) == 1:
+        return next(iter(declared.values()))
     if shared := _shared_piece(metas):
         return shared
     if metas:  # a lone word is a section's name more often than a headline

@@ -266,6 +266,16 @@ def test_an_h2_that_two_meta_titles_name_beats_an_h1_that_one_names() -> None:
     head = meta("og:title", "Port reopens after the storm") + "<title>After the storm: port reopens</title>"
     assert run(page(head, body)).title == "After the storm: port reopens"
 
+
+@pytest.mark.parametrize(
+    "heading",
+    ['<h2 itemprop="headline">Which savings account pays most?</h2>',
+     '<h2><a href="/economy/story-1234">Which savings account pays most?</a></h2>'],
+)
+def test_the_only_declared_h2_beats_a_title_that_confirms_nothing(heading: str) -> None:
+    html = page("<title>Savings - Ledger - Money</title>", heading + "<h3>More</h3>")
+    assert run(html).title == "Which savings account pays most?"
+
 # --- dates ---------------------------------------------------------------------------
 
 
