@@ -26,7 +26,8 @@ Meta titles, and headings at their end, lose the site's name (``Headline | Site`
 ``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
 headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
 heading, and a heading that starts with it is a banner, not the headline. Headings lose
-marks set before them like a bullet (``[> Name``, ``» Headline``). A meta title cut
+marks set before them like a bullet (``[> Name``, ``» Headline``); one whose class
+names a kicker (``strapline``, ``article__topline``, ``-kicker``) is none. A meta title cut
 short by an unescaped quote in its attribute is made whole from another.
 
 ``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
@@ -324,6 +325,10 @@ _HEADLINE_XPATH = (
     ' or contains(@class, "post-title") or contains(@class, "article-title")'
     ' or contains(@class, "headline")]'
 )
+# a kicker's class, alone or ending a BEM name (``article__topline``; not ``typo_topline``)
+_KICKER = re.compile(
+    r"(?:^|\s|-|__)(?:kicker|strapline|overline|topline|roofline|dachzeile|eyebrow)(?:\s|$)"
+)
 _BRANDING = re.compile(r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden")
 
 
@@ -507,6 +512,8 @@ def _title_sources(
     for element in elements + others:
         if _is_branding(element):
             site.add(_key(_text(element)))
+        elif _KICKER.search(element.get("class", "")):
+            continue
         elif heading := _heading_source(element):
             (headings if element in chosen else subheads).append(heading)
     metas = {

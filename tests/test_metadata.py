@@ -276,6 +276,13 @@ def test_the_only_declared_h2_beats_a_title_that_confirms_nothing(heading: str) 
     html = page("<title>Savings - Ledger - Money</title>", heading + "<h3>More</h3>")
     assert run(html).title == "Which savings account pays most?"
 
+
+@pytest.mark.parametrize("kicker", ["strapline", "article__topline", "article-headline-kicker"])
+def test_a_heading_classed_a_kicker_is_not_the_headline(kicker: str) -> None:
+    html = page("<title>Port opens its maps - Update: harbour tool</title>",
+                f'<h1 class="{kicker}">Update: harbour tool</h1><h2 class="title">Port opens its maps</h2>')
+    assert run(html).title == "Port opens its maps"
+
 # --- dates ---------------------------------------------------------------------------
 
 
