@@ -19,7 +19,9 @@ the page's only ``<h1>`` instead when it starts with that heading and goes on. A
 and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
 ``<title>`` the ``<h1>``); else the page's only ``<h1>``; else, without one, its only
 ``<h2>`` that markup declares the headline (``itemprop=headline``, ``.entry-title``, a
-link to the page itself); else
+link to the page itself); else, without an ``<h1>`` and with no meta title but the
+``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the
+page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``); else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
 Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
@@ -329,7 +331,9 @@ _HEADLINE_XPATH = (
 _KICKER = re.compile(
     r"(?:^|\s|-|__)(?:kicker|strapline|overline|topline|roofline|dachzeile|eyebrow)(?:\s|$)"
 )
-_BRANDING = re.compile(r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden")
+_BRANDING = re.compile(
+    r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden|text-hide"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -347,7 +351,8 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     kicker); else an ``<h2>`` that one of them names exactly (first when two or more
     name it and one alone names that heading); else the page's only ``<h1>`` (where
     nothing agrees, the visible headline was right far more often than an SEO title),
-    or without one its only ``<h2>`` declared a headline; else the piece that meta
+    or without one its only ``<h2>`` declared a headline, or the first ``<h2>`` of its
+    ``<main>`` when only a ``<title>`` names the page; else the piece that meta
     titles which differ share; else the first meta title of more than one word. The
     only ``<h1>`` wins over a confirmed heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
@@ -364,11 +369,24 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     declared = {_key(h.text): h.text for h in headings if h.kind == "h2"}
     if not h1s and len(declared) == 1:
         return next(iter(declared.values()))
+    if not h1s and all(m.kind == "title" for m in metas) and (first := _first_h2(page)):
+        return first
     if shared := _shared_piece(metas):
         return shared
     if metas:  # a lone word is a section's name more often than a headline
         return _lone_title(max(metas, key=lambda m: _words(m.text) > 1))
     return headings[0].text if headings else None
+
+
+def _first_h2(page: _Page) -> str | None:
+    """The first shown ``<h2>`` of the article the page marks (:attr:`_Page.article_element`)."""
+    article = page.article_element
+    if article is None:
+        return None
+    for h2 in article.iter("h2"):
+        if not _is_branding(h2) and (found := _heading_source(h2)):
+            return found.text
+    return None
 
 
 MIN_H2_VOTES = 2  # an <h2> beats a heading one meta title names when this many name it

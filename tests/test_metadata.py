@@ -283,6 +283,16 @@ def test_a_heading_classed_a_kicker_is_not_the_headline(kicker: str) -> None:
                 f'<h1 class="{kicker}">Update: harbour tool</h1><h2 class="title">Port opens its maps</h2>')
     assert run(html).title == "Port opens its maps"
 
+
+def test_the_first_h2_of_main_beats_a_lone_title_tag() -> None:
+    body = ('<nav><h2>Menu</h2></nav><main><h2 class="text-hide">Main content</h2>'
+            "<h2>Weak layers, low avalanche danger</h2><p>Text.</p><h2>Outlook</h2></main>")
+    assert run(page("<title>Weekly report 14 - 20 January</title>", body)).title == (
+        "Weak layers, low avalanche danger")
+    # an og:title is the page's own title, not a menu's name
+    head = meta("og:title", "Weekly report 14 - 20 January")
+    assert run(page(head, body)).title == "Weekly report 14 - 20 January"
+
 # --- dates ---------------------------------------------------------------------------
 
 
