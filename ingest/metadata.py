@@ -13,8 +13,9 @@ meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
 title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
 span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
 later wins; one the heading ends with a colon stays when they name it all) or a shown
-``<time>``; on a tie an ``<h1>``, then the longer text (a section's name is short);
-the page's only ``<h1>`` instead when it starts with that heading and goes on. Another
+``<time>`` or ruby readings (``<rt>``); on a tie an ``<h1>``, then the longer text (a
+section's name is short); the page's only ``<h1>`` instead when it starts with that
+heading and goes on. Another
 ``<h2>`` that a meta title names exactly comes next, and first when two or more name it
 and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
 ``<title>`` the ``<h1>``); else the page's only ``<h1>``; else, without one, its only
@@ -645,16 +646,18 @@ def _pieces(element: HtmlElement) -> list[str]:
     return [p.rstrip("¶#§ ") for p in pieces if p and _key(p)]
 
 
+_NOT_SHOWN = {"time", "rt", "rp"}  # a date; ruby readings set above the words
 _BLOCKS = {"br", "div", "p", "small", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul"}
 _MARK = "\x00"
 
 
 def _walk(element: HtmlElement) -> Iterator[str]:
     """An element's text, a mark where a block or a classed span sets words apart;
-    without a ``<time>`` (a date shown in the heading is no part of the headline)."""
+    without a ``<time>`` (a date shown in the heading is no part of the headline) or
+    ruby readings (``<rt>``: the kana set above a kanji)."""
     yield element.text or ""
     for child in element:
-        if isinstance(child.tag, str) and child.tag != "time":
+        if isinstance(child.tag, str) and child.tag not in _NOT_SHOWN:
             mark = _MARK if _apart(child) else ""
             yield mark
             yield from _walk(child)

@@ -293,6 +293,13 @@ def test_the_first_h2_of_main_beats_a_lone_title_tag() -> None:
     head = meta("og:title", "Weekly report 14 - 20 January")
     assert run(page(head, body)).title == "Weekly report 14 - 20 January"
 
+
+def test_ruby_readings_are_no_part_of_a_heading() -> None:
+    html = page("<title>ニュース</title>",
+                "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>"
+                "を禁止する法律ができる</h1>")
+    assert run(html).title == "子どもへの体罰を禁止する法律ができる"
+
 # --- dates ---------------------------------------------------------------------------
 
 
