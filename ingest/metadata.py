@@ -18,9 +18,10 @@ section's name is short); the page's only ``<h1>`` instead when it starts with t
 heading and goes on. Another
 ``<h2>`` that a meta title names exactly comes next, and first when two or more name it
 and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
-``<title>`` the ``<h1>``); else the page's only ``<h1>``; else, without one, its only
-``<h2>`` that markup declares the headline (``itemprop=headline``, ``.entry-title``, a
-link to the page itself); else, without an ``<h1>`` and with no meta title but the
+``<title>`` the ``<h1>``); else the page's only ``<h1>``, or of several the only one
+inside an ``<article>`` (the others: a newsletter box, a sidebar); else, without an
+``<h1>``, its only ``<h2>`` that markup declares the headline (``itemprop=headline``,
+``.entry-title``, a link to the page itself); else, with no meta title but the
 ``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the
 page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``); else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
@@ -351,11 +352,12 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
     kicker); else an ``<h2>`` that one of them names exactly (first when two or more
     name it and one alone names that heading); else the page's only ``<h1>`` (where
-    nothing agrees, the visible headline was right far more often than an SEO title),
-    or without one its only ``<h2>`` declared a headline, or the first ``<h2>`` of its
-    ``<main>`` when only a ``<title>`` names the page; else the piece that meta
-    titles which differ share; else the first meta title of more than one word. The
-    only ``<h1>`` wins over a confirmed heading it starts with (:func:`_fuller_h1`)."""
+    nothing agrees, the visible headline was right far more often than an SEO title)
+    or of several the only one in an ``<article>``; or without one its only ``<h2>``
+    declared a headline, or the first ``<h2>`` of its ``<main>`` when only a
+    ``<title>`` names the page; else the piece that meta titles which differ share;
+    else the first meta title of more than one word. The only ``<h1>`` wins over a
+    confirmed heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
     found = _confirmed_heading(headings, metas)
@@ -367,6 +369,8 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
         return _fuller_h1(found[1], h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
+    if len(h1s) > 1 and (inside := _article_h1(page, h1s)):
+        return inside
     declared = {_key(h.text): h.text for h in headings if h.kind == "h2"}
     if not h1s and len(declared) == 1:
         return next(iter(declared.values()))
@@ -377,6 +381,14 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     if metas:  # a lone word is a section's name more often than a headline
         return _lone_title(max(metas, key=lambda m: _words(m.text) > 1))
     return headings[0].text if headings else None
+
+
+def _article_h1(page: _Page, h1s: dict[str, str]) -> str | None:
+    """The only ``<h1>`` inside an ``<article>`` of a page with several (the others:
+    a newsletter box, a sidebar)."""
+    inside = (_heading_source(h1) for h1 in page.tree.xpath("//article//h1"))
+    found = {_key(h.text) for h in inside if h} & h1s.keys()
+    return h1s[found.pop()] if len(found) == 1 else None
 
 
 def _first_h2(page: _Page) -> str | None:

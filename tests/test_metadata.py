@@ -300,6 +300,13 @@ def test_ruby_readings_are_no_part_of_a_heading() -> None:
                 "を禁止する法律ができる</h1>")
     assert run(html).title == "子どもへの体罰を禁止する法律ができる"
 
+
+def test_of_several_h1_the_only_one_in_an_article_beats_a_title_that_confirms_nothing() -> None:
+    body = ("<main><article><h1>Which savings account pays most?</h1><p>Text.</p></article>"
+            '<div class="newsletter"><h1>Love in your inbox: our newsletter</h1></div></main>')
+    assert run(page("<title>Savings guide | Ledger | Read now!</title>", body)).title == (
+        "Which savings account pays most?")
+
 # --- dates ---------------------------------------------------------------------------
 
 
