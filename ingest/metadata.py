@@ -23,7 +23,9 @@ inside an ``<article>`` (the others: a newsletter box, a sidebar); else, without
 ``<h1>``, its only ``<h2>`` that markup declares the headline (``itemprop=headline``,
 ``.entry-title``, a link to the page itself); else, with no meta title but the
 ``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the
-page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``); else
+page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``), or of a
+page without one the first when it shares a word with the ``<title>`` (``Bootsdienst
+Ausbildung`` under ``Feuerwehr Oldenburg - Ausbildung``); else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
 Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
@@ -374,7 +376,7 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     declared = {_key(h.text): h.text for h in headings if h.kind == "h2"}
     if not h1s and len(declared) == 1:
         return next(iter(declared.values()))
-    if not h1s and all(m.kind == "title" for m in metas) and (first := _first_h2(page)):
+    if not h1s and all(m.kind == "title" for m in metas) and (first := _first_h2(page, metas)):
         return first
     if shared := _shared_piece(metas):
         return shared
@@ -391,17 +393,21 @@ def _article_h1(page: _Page, h1s: dict[str, str]) -> str | None:
     return h1s[found.pop()] if len(found) == 1 else None
 
 
-def _first_h2(page: _Page) -> str | None:
-    """The first shown ``<h2>`` of the article the page marks (:attr:`_Page.article_element`)."""
+def _first_h2(page: _Page, metas: list[_Source]) -> str | None:
+    """The first shown ``<h2>`` of the article the page marks (:attr:`_Page.article_element`);
+    of a page that marks none, its first when it shares a word (not a short one) with
+    a meta title."""
     article = page.article_element
-    if article is None:
-        return None
-    for h2 in article.iter("h2"):
+    for h2 in (page.tree if article is None else article).iter("h2"):
         if not _is_branding(h2) and (found := _heading_source(h2)):
-            return found.text
+            if article is not None:
+                return found.text
+            words = {w for w in _word_set(found.text) if len(w) >= MIN_SHARED_CHARS}
+            return found.text if any(words & _word_set(m.text) for m in metas) else None
     return None
 
 
+MIN_SHARED_CHARS = 4  # "the", "und", "des" are shared by chance
 MIN_H2_VOTES = 2  # an <h2> beats a heading one meta title names when this many name it
 
 

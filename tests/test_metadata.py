@@ -307,6 +307,15 @@ def test_of_several_h1_the_only_one_in_an_article_beats_a_title_that_confirms_no
     assert run(page("<title>Savings guide | Ledger | Read now!</title>", body)).title == (
         "Which savings account pays most?")
 
+
+def test_without_main_the_first_h2_beats_a_lone_title_tag_it_shares_a_word_with() -> None:
+    body = '<div id="menu"><h2 class="sr-only">Menu</h2></div><h2>Boat crew training</h2><h2>Dates</h2>'
+    assert run(page("<title>Fire brigade Oldenburg - Training</title>", body)).title == (
+        "Boat crew training")
+    # no word in common: the title stays (without its tail, as a title alone does)
+    assert run(page("<title>Fire brigade Oldenburg - Courses</title>", body)).title == (
+        "Fire brigade Oldenburg")
+
 # --- dates ---------------------------------------------------------------------------
 
 
