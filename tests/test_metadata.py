@@ -715,7 +715,7 @@ EVAL = CORPUS / "trafilatura_eval"
 @pytest.mark.slow
 @pytest.mark.skipif(not EVAL.is_dir(), reason="../shared/corpus/trafilatura_eval absent")
 def test_accuracy_on_trafilatura_eval() -> None:
-    """Measured 88.2% exact titles (745/845) and 90.5% dates on the day (658/727), each page's zone
+    """Measured 89.5% exact titles (756/845) and 90.5% dates on the day (658/727), each page's zone
     inferred as for a source without one (trafilatura's own: 57% and 86%); about
     5% of the true dates are not on the page at all, mistyped or the page's
     modification date, and some true titles are in capitals that only CSS makes."""
@@ -735,7 +735,7 @@ def test_accuracy_on_trafilatura_eval() -> None:
             truth = f"{day[1]}-{int(day[2]):02d}-{int(day[3]):02d}"
             date_ok += out.published_at is not None and out.published_at.strftime("%Y-%m-%d") == truth
     assert titles > 800 and dates > 700
-    assert title_ok / titles >= 0.875, (title_ok, titles)
+    assert title_ok / titles >= 0.89, (title_ok, titles)
     assert date_ok / dates >= 0.895, (date_ok, dates)
 
 
