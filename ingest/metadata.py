@@ -13,16 +13,28 @@ meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
 title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
 span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
 later wins; one the heading ends with a colon stays when they name it all) or a shown
-``<time>``; on a tie an ``<h1>``, then the longer text (a section's name is short);
-the page's only ``<h1>`` instead when it starts with that heading and goes on; else
-another ``<h2>`` that a meta title names exactly; else the page's only ``<h1>``; else
+``<time>`` or ruby readings (``<rt>``); on a tie an ``<h1>``, then the longer text (a
+section's name is short); the page's only ``<h1>`` instead when it starts with that
+heading and goes on. Another
+``<h2>`` that a meta title names exactly comes next, and first when two or more name it
+and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
+``<title>`` the ``<h1>``); else the page's only ``<h1>``, or of several the only one
+inside an ``<article>`` (the others: a newsletter box, a sidebar); else, without an
+``<h1>``, its only ``<h2>`` that markup declares the headline (``itemprop=headline``,
+``.entry-title``, a link to the page itself); else, with no meta title but the
+``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the
+page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``), or of a
+page without one the first when it shares a word with the ``<title>`` (``Bootsdienst
+Ausbildung`` under ``Feuerwehr Oldenburg - Ausbildung``); else
 the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
 Headline``); else the first meta title of more than one word.
 Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
 ``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
 headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
-heading, and a heading that starts with it is a banner, not the headline. A meta
-title cut short by an unescaped quote in its attribute is made whole from another.
+heading, and a heading that starts with it is a banner, not the headline. Headings lose
+marks set before them like a bullet (``[> Name``, ``» Headline``); one whose class
+names a kicker (``strapline``, ``article__topline``, ``-kicker``) is none. A meta title cut
+short by an unescaped quote in its attribute is made whole from another.
 
 ``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
 order:
@@ -323,7 +335,13 @@ _HEADLINE_XPATH = (
     ' or contains(@class, "post-title") or contains(@class, "article-title")'
     ' or contains(@class, "headline")]'
 )
-_BRANDING = re.compile(r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden")
+# a kicker's class, alone or ending a BEM name (``article__topline``; not ``typo_topline``)
+_KICKER = re.compile(
+    r"(?:^|\s|-|__)(?:kicker|strapline|overline|topline|roofline|dachzeile|eyebrow)(?:\s|$)"
+)
+_BRANDING = re.compile(
+    r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden|text-hide"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -338,17 +356,32 @@ class _Source:
 
 def _title(page: _Page, feed_title: str | None) -> str | None:
     """The page's headline: the heading that the meta titles confirm (without its
-    kicker); else an ``<h2>`` that one of them names exactly; else the page's only
-    ``<h1>`` (where nothing agrees, the visible headline was right far more often
-    than an SEO title); else the piece that meta titles which differ share; else the
-    first meta title of more than one word. The only ``<h1>`` wins over a confirmed
-    heading it starts with (:func:`_fuller_h1`)."""
+    kicker); else an ``<h2>`` that one of them names exactly (first when two or more
+    name it and one alone names that heading); else the page's only ``<h1>`` (where
+    nothing agrees, the visible headline was right far more often than an SEO title)
+    or of several the only one in an ``<article>``; or without one its only ``<h2>``
+    declared a headline, or the first ``<h2>`` of its ``<main>`` when only a
+    ``<title>`` names the page; else the piece that meta titles which differ share;
+    else the first meta title of more than one word. The only ``<h1>`` wins over a
+    confirmed heading it starts with (:func:`_fuller_h1`)."""
     headings, subheads, metas = _title_sources(page, feed_title)
     h1s = {_key(h.text): h.text for h in headings if h.kind == "h1"}  # copies count once
-    if found := _confirmed_heading(headings, metas) or _confirmed_heading(subheads, metas, 1.0):
-        return _fuller_h1(found, h1s, headings + subheads)
+    found = _confirmed_heading(headings, metas)
+    if not found or found[0] < MIN_H2_VOTES:  # else no <h2> can win: skip their votes
+        other = _confirmed_heading(subheads, metas, 1.0)
+        if other and (not found or 1 <= found[0] < MIN_H2_VOTES <= other[0]):
+            found = other
+    if found:
+        return _fuller_h1(found[1], h1s, headings + subheads)
     if len(h1s) == 1:
         return next(iter(h1s.values()))
+    if len(h1s) > 1 and (inside := _article_h1(page, h1s)):
+        return inside
+    declared = {_key(h.text): h.text for h in headings if h.kind == "h2"}
+    if not h1s and len(declared) == 1:
+        return next(iter(declared.values()))
+    if not h1s and all(m.kind == "title" for m in metas) and (first := _first_h2(page, metas)):
+        return first
     if shared := _shared_piece(metas):
         return shared
     if metas:  # a lone word is a section's name more often than a headline
@@ -356,9 +389,35 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
     return headings[0].text if headings else None
 
 
+def _article_h1(page: _Page, h1s: dict[str, str]) -> str | None:
+    """The only ``<h1>`` inside an ``<article>`` of a page with several (the others:
+    a newsletter box, a sidebar)."""
+    inside = (_heading_source(h1) for h1 in page.tree.xpath("//article//h1"))
+    found = {_key(h.text) for h in inside if h} & h1s.keys()
+    return h1s[found.pop()] if len(found) == 1 else None
+
+
+def _first_h2(page: _Page, metas: list[_Source]) -> str | None:
+    """The first shown ``<h2>`` of the article the page marks (:attr:`_Page.article_element`);
+    of a page that marks none, its first when it shares a word (not a short one) with
+    a meta title."""
+    article = page.article_element
+    for h2 in (page.tree if article is None else article).iter("h2"):
+        if not _is_branding(h2) and (found := _heading_source(h2)):
+            if article is not None:
+                return found.text
+            words = {w for w in _word_set(found.text) if len(w) >= MIN_SHARED_CHARS}
+            return found.text if any(words & _word_set(m.text) for m in metas) else None
+    return None
+
+
+MIN_SHARED_CHARS = 4  # "the", "und", "des" are shared by chance
+MIN_H2_VOTES = 2  # an <h2> beats a heading one meta title names when this many name it
+
+
 def _confirmed_heading(
     headings: list[_Source], metas: list[_Source], floor: float = 0.0
-) -> str | None:
+) -> tuple[float, str] | None:
     """The heading text the meta titles confirm most (with at least ``floor`` votes);
     on a tie an ``<h1>``, then the longer text (the shorter is a section's name:
     ``<h1>News</h1>`` above the story's own ``<h1>``)."""
@@ -370,7 +429,7 @@ def _confirmed_heading(
         rank = (votes, heading.kind == "h1", _words(text), text)
         if best is None or (rank[:3] > best[:3] and _key(text) != _key(best[3])):
             best = rank  # the first of two copies keeps its case
-    return best[3] if best else None
+    return (best[0], best[3]) if best else None
 
 
 def _shared_piece(metas: list[_Source]) -> str | None:
@@ -494,6 +553,8 @@ def _title_sources(
     for element in elements + others:
         if _is_branding(element):
             site.add(_key(_text(element)))
+        elif _KICKER.search(element.get("class", "")):
+            continue
         elif heading := _heading_source(element):
             (headings if element in chosen else subheads).append(heading)
     metas = {
@@ -573,10 +634,24 @@ def _heading_source(element: HtmlElement) -> _Source | None:
     if element.xpath("ancestor::footer"):
         return None
     pieces = _pieces(element)
+    if pieces:
+        pieces[0] = _undecorated(pieces[0])
     text = " ".join(pieces)
     if not text or len(text) > 300:
         return None
     return _Source(element.tag, text, tuple(pieces) if len(pieces) > 1 else ())
+
+
+def _undecorated(text: str) -> str:
+    """A heading's text without the marks set before it like a bullet (``[> Jens
+    Weber``, ``» Port reopens``); not a quote, nor a bracket closed later."""
+    match = _DECORATION.match(text)
+    if not match or (match[1].count("[") and "]" in text[match.end() :]):
+        return text
+    return text[match.end() :] or text
+
+
+_DECORATION = re.compile(r"([\[<>»›|/\\•·~=–—-]+)\s+(?=\w)")
 
 
 def _runs(pieces: Sequence[str]) -> list[str]:
@@ -593,16 +668,18 @@ def _pieces(element: HtmlElement) -> list[str]:
     return [p.rstrip("¶#§ ") for p in pieces if p and _key(p)]
 
 
+_NOT_SHOWN = {"time", "rt", "rp"}  # a date; ruby readings set above the words
 _BLOCKS = {"br", "div", "p", "small", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul"}
 _MARK = "\x00"
 
 
 def _walk(element: HtmlElement) -> Iterator[str]:
     """An element's text, a mark where a block or a classed span sets words apart;
-    without a ``<time>`` (a date shown in the heading is no part of the headline)."""
+    without a ``<time>`` (a date shown in the heading is no part of the headline) or
+    ruby readings (``<rt>``: the kana set above a kanji)."""
     yield element.text or ""
     for child in element:
-        if isinstance(child.tag, str) and child.tag != "time":
+        if isinstance(child.tag, str) and child.tag not in _NOT_SHOWN:
             mark = _MARK if _apart(child) else ""
             yield mark
             yield from _walk(child)

@@ -240,6 +240,82 @@ def test_the_headline_among_a_headings_pieces(head: str, body: str, expected: st
     assert run(page(head, body)).title == expected
 
 
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<h2>[&gt; Port reopens</h2>", "Port reopens"),
+        ("<h2>» Port reopens</h2>", "Port reopens"),
+        # brackets closed later and quotes are the headline's own
+        ("<h2>[Video]: Port reopens</h2>", "[Video]: Port reopens"),
+        ("<h2>»Port« reopens</h2>", "»Port« reopens"),
+    ],
+)
+def test_a_heading_loses_the_marks_set_before_it_like_a_bullet(body: str, expected: str) -> None:
+    title = "Video: Port reopens" if "Video" in body else "Port reopens"
+    assert run(page(f"<title>{title}</title>", body)).title == expected
+
+
+def test_an_h2_that_two_meta_titles_name_beats_an_h1_that_one_names() -> None:
+    head = (meta("og:title", "Port reopens after the storm")
+            + jsonld({"@type": "NewsArticle", "headline": "Port reopens after the storm"})
+            + "<title>After the storm: port reopens</title>")
+    body = "<h1>After the storm: port reopens</h1><h2>Port reopens after the storm</h2>"
+    assert run(page(head, body)).title == "Port reopens after the storm"
+    # one meta title for the h2 is no more than the h1 has
+    head = meta("og:title", "Port reopens after the storm") + "<title>After the storm: port reopens</title>"
+    assert run(page(head, body)).title == "After the storm: port reopens"
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ['<h2 itemprop="headline">Which savings account pays most?</h2>',
+     '<h2><a href="/economy/story-1234">Which savings account pays most?</a></h2>'],
+)
+def test_the_only_declared_h2_beats_a_title_that_confirms_nothing(heading: str) -> None:
+    html = page("<title>Savings - Ledger - Money</title>", heading + "<h3>More</h3>")
+    assert run(html).title == "Which savings account pays most?"
+
+
+@pytest.mark.parametrize("kicker", ["strapline", "article__topline", "article-headline-kicker"])
+def test_a_heading_classed_a_kicker_is_not_the_headline(kicker: str) -> None:
+    html = page("<title>Port opens its maps - Update: harbour tool</title>",
+                f'<h1 class="{kicker}">Update: harbour tool</h1><h2 class="title">Port opens its maps</h2>')
+    assert run(html).title == "Port opens its maps"
+
+
+def test_the_first_h2_of_main_beats_a_lone_title_tag() -> None:
+    body = ('<nav><h2>Menu</h2></nav><main><h2 class="text-hide">Main content</h2>'
+            "<h2>Weak layers, low avalanche danger</h2><p>Text.</p><h2>Outlook</h2></main>")
+    assert run(page("<title>Weekly report 14 - 20 January</title>", body)).title == (
+        "Weak layers, low avalanche danger")
+    # an og:title is the page's own title, not a menu's name
+    head = meta("og:title", "Weekly report 14 - 20 January")
+    assert run(page(head, body)).title == "Weekly report 14 - 20 January"
+
+
+def test_ruby_readings_are_no_part_of_a_heading() -> None:
+    html = page("<title>ニュース</title>",
+                "<h1><ruby>子<rt>こ</rt></ruby>どもへの<ruby>体罰<rp>(</rp><rt>たいばつ</rt><rp>)</rp></ruby>"
+                "を禁止する法律ができる</h1>")
+    assert run(html).title == "子どもへの体罰を禁止する法律ができる"
+
+
+def test_of_several_h1_the_only_one_in_an_article_beats_a_title_that_confirms_nothing() -> None:
+    body = ("<main><article><h1>Which savings account pays most?</h1><p>Text.</p></article>"
+            '<div class="newsletter"><h1>Love in your inbox: our newsletter</h1></div></main>')
+    assert run(page("<title>Savings guide | Ledger | Read now!</title>", body)).title == (
+        "Which savings account pays most?")
+
+
+def test_without_main_the_first_h2_beats_a_lone_title_tag_it_shares_a_word_with() -> None:
+    body = '<div id="menu"><h2 class="sr-only">Menu</h2></div><h2>Boat crew training</h2><h2>Dates</h2>'
+    assert run(page("<title>Fire brigade Oldenburg - Training</title>", body)).title == (
+        "Boat crew training")
+    # no word in common: the title stays (without its tail, as a title alone does)
+    assert run(page("<title>Fire brigade Oldenburg - Courses</title>", body)).title == (
+        "Fire brigade Oldenburg")
+
 # --- dates ---------------------------------------------------------------------------
 
 
@@ -678,7 +754,7 @@ EVAL = CORPUS / "trafilatura_eval"
 @pytest.mark.slow
 @pytest.mark.skipif(not EVAL.is_dir(), reason="../shared/corpus/trafilatura_eval absent")
 def test_accuracy_on_trafilatura_eval() -> None:
-    """Measured 88.2% exact titles (745/845) and 90.5% dates on the day (658/727), each page's zone
+    """Measured 89.5% exact titles (756/845) and 90.5% dates on the day (658/727), each page's zone
     inferred as for a source without one (trafilatura's own: 57% and 86%); about
     5% of the true dates are not on the page at all, mistyped or the page's
     modification date, and some true titles are in capitals that only CSS makes."""
@@ -698,7 +774,7 @@ def test_accuracy_on_trafilatura_eval() -> None:
             truth = f"{day[1]}-{int(day[2]):02d}-{int(day[3]):02d}"
             date_ok += out.published_at is not None and out.published_at.strftime("%Y-%m-%d") == truth
     assert titles > 800 and dates > 700
-    assert title_ok / titles >= 0.875, (title_ok, titles)
+    assert title_ok / titles >= 0.89, (title_ok, titles)
     assert date_ok / dates >= 0.895, (date_ok, dates)
 
 
