@@ -932,7 +932,7 @@ _MONTHS = {
     for name in names.split()
 }
 _WORD_DATE = re.compile(
-    r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<y1>\d{4})"
+    r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(?P<y1>\d{4})"
     r"|(?P<m2>[^\W\d_]{3,10})\.?\s+(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4})"
 )
 
@@ -979,7 +979,7 @@ MAX_DATELINE_CHARS = 60
 _DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash
     r"\s*(?:[^\W\d][\w ./()-]{0,30},\s*)?"
     r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
+    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?,?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
     r"\s*[–—-]\s"
 )
 

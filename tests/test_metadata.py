@@ -390,6 +390,12 @@ def test_markup_and_shown_dates() -> None:
     assert out.published_at == datetime(2024, 6, 13, tzinfo=SEOUL)
 
 
+def test_a_comma_between_a_shown_dates_month_and_year() -> None:
+    """"07 Dezember, 2022": a byline's day and month, a comma, the year."""
+    out = run(page(body='<span class="byline__created-date">07 Dezember, 2022</span>'))
+    assert (out.published_at, out.date_source) == (datetime(2022, 12, 7, tzinfo=SEOUL), "text")
+
+
 def test_a_generic_meta_date_gives_way_to_the_one_day_the_page_shows() -> None:
     """``<meta name="date">`` is often when the page was generated or last edited."""
     generic = meta("date", "2024-07-05T10:00:00+09:00", attr="name")
