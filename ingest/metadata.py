@@ -39,7 +39,7 @@ order:
                shown in a short date or byline element ("am 20.09.2020"; not a
                clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
                ``<article>`` with the headline) if it has one; else a dateline (a
-               paragraph that starts "29.11.2022 – ...")
+               paragraph that starts "29.11.2022 – ..." or "2021-10-16 | ...")
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
@@ -963,7 +963,8 @@ _NOW_LABEL = re.compile(
 
 def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     """The date of a dateline: a paragraph of the article that starts with its
-    date and a dash ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...")."""
+    date and a dash or bar ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...",
+    "2021-10-16 | Botschaft")."""
     root = page.article_element if page.article_element is not None else page.tree.body
     if root is None:
         return None
@@ -976,11 +977,11 @@ def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
 
 MAX_DATELINE_PARAGRAPHS = 30
 MAX_DATELINE_CHARS = 60
-_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash
+_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash or bar
     r"\s*(?:[^\W\d][\w ./()-]{0,30},\s*)?"
     r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?,?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
-    r"\s*[–—-]\s"
+    r"\s*[–—|-]\s"
 )
 
 

@@ -524,10 +524,13 @@ def test_a_clock_the_page_shows_is_not_its_date() -> None:
         "29.11.2022 – Mehrfach und vehement hatte die Branche gewarnt.",
         "Berlin, 29.11.2022 - Mehrfach und vehement hatte die Branche gewarnt.",
         "<strong>November 29, 2022</strong> — The industry had warned.",
+        # the date and the kind of item, apart by a bar
+        "2022-11-29 | Pressemitteilung<br>Mehrfach und vehement hatte die Branche gewarnt.",
     ],
 )
 def test_a_dateline(paragraph: str) -> None:
-    """A paragraph that starts with the date and a dash, where nothing else dates the page."""
+    """A paragraph that starts with the date and a dash or bar, where nothing else dates
+    the page."""
     body = f"<h1>Headline</h1><p>Intro.</p><p>{paragraph}</p>"
     out = run(page(body=body), fallback={"date": "2022-12-02"})
     assert (out.published_at, out.date_source) == (datetime(2022, 11, 29, tzinfo=SEOUL), "text")
