@@ -38,7 +38,9 @@ order:
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
                shown in a short date or byline element ("am 20.09.2020"; not a
                clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
-               ``<article>`` with the headline) if it has one; else a dateline (a
+               ``<article>`` with the headline) if it has one; else the first date
+               in a short line of the 8 elements after the ``<h1>`` (the line
+               under the headline, a figure's caption not); else a dateline (a
                paragraph that starts "29.11.2022 – ..." or "2021-10-16 | ...")
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
@@ -793,7 +795,7 @@ def _published(
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
         "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now)
-        or _dateline_date(page, zone, now),
+        or _headline_date(page, zone, now) or _dateline_date(page, zone, now),
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),
@@ -959,6 +961,36 @@ _NOW_LABEL = re.compile(
     r"(?:it is currently|current time|aktuelle zeit|es ist jetzt|today is|heute ist)\b",
     re.IGNORECASE,
 )
+
+
+def _headline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The date of a short element just after the headline (the article's first
+    ``<h1>``, else the page's): the line under it with the date and byline
+    ("1. Februar 2022, Daniel Dillenburg"), whatever its markup; not a picture's
+    caption ("An MSC cargo ship leaves PortMiami, on Aug. 31, 2019")."""
+    root = page.article_element if page.article_element is not None else page.tree
+    headline = next(root.iter("h1"), None)
+    if headline is None:
+        return None
+    for element in itertools.islice(_following(headline), MAX_HEADLINE_FOLLOWERS):
+        if element.tag in _CODE or element.xpath("ancestor-or-self::figure"):
+            continue
+        text = _short_text(element, MAX_DATE_BOX_CHARS)
+        if text and not _NOW_LABEL.match(text) and (found := _text_date(text, zone, now)):
+            return found
+    return None
+
+
+def _following(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after ``element`` in page order (XPath's ``following::*``), lazily."""
+    node: HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(etree.Element)
+        node = node.getparent()
+
+
+MAX_HEADLINE_FOLLOWERS = 8
 
 
 def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:

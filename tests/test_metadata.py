@@ -518,6 +518,19 @@ def test_a_clock_the_page_shows_is_not_its_date() -> None:
         assert (out.published_at, out.date_source) == (datetime(2009, 1, 21, tzinfo=SEOUL), "htmldate")
 
 
+def test_the_date_in_the_line_under_the_headline() -> None:
+    """A short line just after the ``<h1>``, in no date element: its date and byline."""
+    body = ('<h1>Aus dem Ghetto nach Augusta</h1><div class="spacer"><p class="tw-text-14">'
+            "<br> 1. Februar 2022 , Daniel Dillenburg</p></div><p>Lange Zeit ...</p>")
+    out = run(page(body=body), fallback={"date": "2022-01-21"})
+    assert (out.published_at, out.date_source) == (datetime(2022, 2, 1, tzinfo=SEOUL), "text")
+    # a picture's caption is not the line under the headline
+    body = ("<h1>Trade</h1><figure><img src='a.jpg'><figcaption>A ship leaves port on Aug. 31,"
+            " 2019.</figcaption></figure><p>Long text ...</p>")
+    out = run(page(body=body), fallback={"date": "2019-11-18"})
+    assert out.date_source == "htmldate"
+
+
 @pytest.mark.parametrize(
     "paragraph",
     [
