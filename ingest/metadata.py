@@ -58,8 +58,11 @@ source's ``zone``; when the source names none, the zone of the host's country
 (``.de``, ``.com.ar``) or of the page's language where its speakers share one (``de``,
 ``ja``; not ``en`` or ``es``), unless the page declares an offset that zone never has;
 else the offset the page declares on a timestamp (``<meta>``, JSON-LD, ``<time>``, or
-a script restating one of its UTC timestamps in local time); else UTC. Modified
-dates only ever go to ``modified_at``.
+a script restating one of its UTC timestamps in local time); else UTC. A declared
+timestamp that the page shows in UTC, on another day than in its zone (a ``<time>``
+of it that reads "26/12/2019" for ``2019-12-26T23:07:45Z``, or UTC's clock: "6 May
+2022 - 2:00 a. m." for ``02:00Z``), stays in UTC: the page's day is the one it shows.
+Modified dates only ever go to ``modified_at``.
 
 Author: JSON-LD ``author``, ``rel=author``, ``itemprop=author``, author ``<meta>``
 tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
@@ -806,6 +809,8 @@ def _published(
                 found, source = _with_time(found, source, rules)
                 if found.time() == time(0) and (shown := _shown_day(page, found, zone, now)):
                     return shown, "text"
+            if source in _DECLARED and found.time() != time(0) and _shown_in_utc(page, found, now):
+                found = found.astimezone(UTC)
             return found, source
     return None, None
 
@@ -825,6 +830,49 @@ def _with_time(
         if found is not None and found.time() != time(0) and _day_apart(found, day):
             return found, later
     return day, source
+
+
+def _shown_in_utc(page: _Page, found: datetime, now: datetime) -> bool:
+    """Whether the page shows a declared timestamp that falls on another day in UTC
+    than in the page's zone with UTC's day: in a date element holding a ``<time>``
+    of that instant, or with UTC's clock ("6 May 2022 - 2:00 a. m." for
+    ``02:00:00Z``). Such a site shows UTC, and its day is the one it shows."""
+    utc = found.astimezone(UTC)
+    if utc.date() == found.date():
+        return False
+    for element in page.date_boxes:
+        text = _short_text(element, MAX_DATE_BOX_CHARS)
+        if not text or not _spells(text, utc, now) or _spells(text, found, now):
+            continue
+        stamps = element.xpath("descendant-or-self::time/@datetime")
+        if any(_timestamp(str(stamp)) == found for stamp in stamps) or _shows_clock(text, utc):
+            return True
+    return False
+
+
+def _spells(text: str, day: datetime, now: datetime) -> bool:
+    """Whether ``text`` shows ``day``: its first date as :func:`_text_date` reads it,
+    or a day and month either way round before the year ("26/12/2019")."""
+    if (found := _text_date(text, UTC, now)) is not None:
+        return found.date() == day.date()
+    either = {(day.day, day.month), (day.month, day.day)}
+    return any(
+        int(year) == day.year and (int(one), int(two)) in either
+        for one, two, year in _SLASH_DATE.findall(text)
+    )
+
+
+def _shows_clock(text: str, moment: datetime) -> bool:
+    """Whether ``text`` shows the hour and minute of ``moment`` ("2:00 a. m.", "14:05")."""
+    for hour, minute, half in _CLOCK.findall(text):
+        hours = int(hour) % 12 + (12 if half[:1].lower() == "p" else 0) if half else int(hour)
+        if (hours, int(minute)) == (moment.hour, moment.minute):
+            return True
+    return False
+
+
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)\s*([ap]\.?\s?m\b\.?)?", re.IGNORECASE)
 
 
 def _day_apart(one: datetime, other: datetime) -> bool:

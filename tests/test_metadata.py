@@ -500,6 +500,28 @@ def test_a_bare_day_gives_way_to_the_day_next_to_it_that_the_article_shows() -> 
     assert out.date_source == "meta"
 
 
+def test_a_timestamp_the_page_shows_in_utc_keeps_utcs_day() -> None:
+    """``02:00Z`` is the evening before in Bogotá, but the page shows "6 May 2022 -
+    2:00 a. m.": the site shows UTC, and the page's day is the one it shows."""
+    bogota = ZoneInfo("America/Bogota")
+    head = meta("article:published_time", "2022-05-06T02:00:00Z")
+    shown = '<div class="ArticleHeader-Date">6 May 2022 - 2:00 a. m.</div>'
+    out = run(page(head, shown), zone=bogota)
+    assert out.published_at is not None and out.published_at.isoformat() == "2022-05-06T02:00:00+00:00"
+    # the UTC day without UTC's clock (today's date in the page's header): the zone's day
+    out = run(page(head, '<div class="date">6 May 2022</div>'), zone=bogota)
+    assert out.published_at is not None and out.published_at.date().isoformat() == "2022-05-05"
+    # a <time> of the instant that reads UTC's day
+    zurich = ZoneInfo("Europe/Zurich")
+    body = ('<span class="posted-on"><time class="entry-date published" itemprop="datePublished"'
+            ' datetime="2019-12-26T23:07:45+00:00">26/12/2019</time></span>')
+    out = run(page(body=body), zone=zurich)
+    assert out.published_at is not None and out.published_at.date().isoformat() == "2019-12-26"
+    assert out.date_source == "time"
+    out = run(page(body=body.replace("26/12/2019", "27/12/2019")), zone=zurich)
+    assert out.published_at is not None and out.published_at.date().isoformat() == "2019-12-27"
+
+
 def test_a_date_in_the_pages_chrome_does_not_outvote_a_generic_meta_date() -> None:
     """Today's date beside the logo, and an article that shows none: ``<meta
     name="date">`` stands."""
