@@ -36,7 +36,8 @@ order:
 ``feed``       the feed entry's date
 ``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
-               shown in a short date or byline element ("am 20.09.2020"; not a
+               shown in a short date or byline element ("am 20.09.2020",
+               "17/02/2022" but not "04/05/2022", April's or May's; not a
                clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
                ``<article>`` with the headline) if it has one; else the first date
                in a short line of the 8 elements after the ``<h1>`` (the line
@@ -1173,13 +1174,24 @@ def _text_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
         return found
     match = _WORD_DATE.search(text)
     if not match:
-        return None
+        return _slash_date(text, zone, now)
     day, month, year = (match["d1"], match["m1"], match["y1"]) if match["d1"] else (
         match["d2"], match["m2"], match["y2"])
     number = _MONTHS.get(month.casefold())
     if number is None:
         return None
     return _valid(_build((int(year), number, int(day)), None, zone), now)
+
+
+def _slash_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first ``17/02/2022`` or ``02/17/2022`` in ``text`` whose order is plain (one
+    number above 12); ``04/05/2022`` is a day in May or in April, and says nothing."""
+    for one, two, year in _SLASH_DATE.findall(text):
+        first, second = int(one), int(two)
+        if (first > 12) != (second > 12):
+            day, month = (first, second) if first > 12 else (second, first)
+            return _valid(_build((int(year), month, day), None, zone), now)
+    return None
 
 
 def _htmldate(page: _Page, fallback: Any, zone: tzinfo, now: datetime) -> datetime | None:

@@ -396,6 +396,16 @@ def test_a_comma_between_a_shown_dates_month_and_year() -> None:
     assert (out.published_at, out.date_source) == (datetime(2022, 12, 7, tzinfo=SEOUL), "text")
 
 
+def test_a_shown_date_with_slashes_only_when_its_order_is_plain() -> None:
+    """17/02/2022 and 2/26/2015 can be read one way only; 04/05/2022 is April or May."""
+    for shown, expected in (("Familie 17/02/2022", datetime(2022, 2, 17, tzinfo=SEOUL)),
+                            ("2/26/2015 7:11 AM PST", datetime(2015, 2, 26, tzinfo=SEOUL))):
+        out = run(page(body=f'<div class="date">{shown}</div>'), fallback={"date": "2014-01-01"})
+        assert (out.published_at, out.date_source) == (expected, "text")
+    out = run(page(body='<div class="date">04/05/2022</div>'), fallback={"date": "2014-01-01"})
+    assert out.date_source == "htmldate"
+
+
 def test_a_generic_meta_date_gives_way_to_the_one_day_the_page_shows() -> None:
     """``<meta name="date">`` is often when the page was generated or last edited."""
     generic = meta("date", "2024-07-05T10:00:00+09:00", attr="name")
