@@ -693,7 +693,7 @@ EVAL = CORPUS / "trafilatura_eval"
 @pytest.mark.slow
 @pytest.mark.skipif(not EVAL.is_dir(), reason="../shared/corpus/trafilatura_eval absent")
 def test_accuracy_on_trafilatura_eval() -> None:
-    """Measured 88.2% exact titles (745/845) and 90.5% dates on the day (658/727), each page's zone
+    """Measured 88.2% exact titles (745/845) and 91.5% dates on the day (665/727), each page's zone
     inferred as for a source without one (trafilatura's own: 57% and 86%); about
     5% of the true dates are not on the page at all, mistyped or the page's
     modification date, and some true titles are in capitals that only CSS makes."""
@@ -714,7 +714,7 @@ def test_accuracy_on_trafilatura_eval() -> None:
             date_ok += out.published_at is not None and out.published_at.strftime("%Y-%m-%d") == truth
     assert titles > 800 and dates > 700
     assert title_ok / titles >= 0.875, (title_ok, titles)
-    assert date_ok / dates >= 0.895, (date_ok, dates)
+    assert date_ok / dates >= 0.91, (date_ok, dates)
 
 
 def test_htmldate_runs_when_the_fallback_has_no_date_and_never_gives_a_modified_day() -> None:
