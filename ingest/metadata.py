@@ -48,10 +48,13 @@ order:
 ``feed``       the feed entry's date
 ``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
-               shown in a short date or byline element ("am 20.09.2020"; not a
+               shown in a short date or byline element ("am 20.09.2020",
+               "17/02/2022" but not "04/05/2022", April's or May's; not a
                clock such as "Aktuelle Zeit: ..."); in the article (``<main>``, the
-               ``<article>`` with the headline) if it has one; else a dateline (a
-               paragraph that starts "29.11.2022 – ...")
+               ``<article>`` with the headline) if it has one; else the first date
+               in a short line of the 8 elements after the ``<h1>`` (the line
+               under the headline, a figure's caption not); else a dateline (a
+               paragraph that starts "29.11.2022 – ..." or "2021-10-16 | ...")
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
@@ -68,8 +71,11 @@ source's ``zone``; when the source names none, the zone of the host's country
 (``.de``, ``.com.ar``) or of the page's language where its speakers share one (``de``,
 ``ja``; not ``en`` or ``es``), unless the page declares an offset that zone never has;
 else the offset the page declares on a timestamp (``<meta>``, JSON-LD, ``<time>``, or
-a script restating one of its UTC timestamps in local time); else UTC. Modified
-dates only ever go to ``modified_at``.
+a script restating one of its UTC timestamps in local time); else UTC. A declared
+timestamp that the page shows in UTC, on another day than in its zone (a ``<time>``
+of it that reads "26/12/2019" for ``2019-12-26T23:07:45Z``, or UTC's clock: "6 May
+2022 - 2:00 a. m." for ``02:00Z``), stays in UTC: the page's day is the one it shows.
+Modified dates only ever go to ``modified_at``.
 
 Author: JSON-LD ``author``, ``rel=author``, ``itemprop=author``, author ``<meta>``
 tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
@@ -874,7 +880,7 @@ def _published(
         "time": lambda: _markup_date(page, zone, now),
         "feed": lambda: _aware(feed, zone, now) if feed else None,
         "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now)
-        or _dateline_date(page, zone, now),
+        or _headline_date(page, zone, now) or _dateline_date(page, zone, now),
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),
@@ -885,6 +891,8 @@ def _published(
                 found, source = _with_time(found, source, rules)
                 if found.time() == time(0) and (shown := _shown_day(page, found, zone, now)):
                     return shown, "text"
+            if source in _DECLARED and found.time() != time(0) and _shown_in_utc(page, found, now):
+                found = found.astimezone(UTC)
             return found, source
     return None, None
 
@@ -904,6 +912,49 @@ def _with_time(
         if found is not None and found.time() != time(0) and _day_apart(found, day):
             return found, later
     return day, source
+
+
+def _shown_in_utc(page: _Page, found: datetime, now: datetime) -> bool:
+    """Whether the page shows a declared timestamp that falls on another day in UTC
+    than in the page's zone with UTC's day: in a date element holding a ``<time>``
+    of that instant, or with UTC's clock ("6 May 2022 - 2:00 a. m." for
+    ``02:00:00Z``). Such a site shows UTC, and its day is the one it shows."""
+    utc = found.astimezone(UTC)
+    if utc.date() == found.date():
+        return False
+    for element in page.date_boxes:
+        text = _short_text(element, MAX_DATE_BOX_CHARS)
+        if not text or not _spells(text, utc, now) or _spells(text, found, now):
+            continue
+        stamps = element.xpath("descendant-or-self::time/@datetime")
+        if any(_timestamp(str(stamp)) == found for stamp in stamps) or _shows_clock(text, utc):
+            return True
+    return False
+
+
+def _spells(text: str, day: datetime, now: datetime) -> bool:
+    """Whether ``text`` shows ``day``: its first date as :func:`_text_date` reads it,
+    or a day and month either way round before the year ("26/12/2019")."""
+    if (found := _text_date(text, UTC, now)) is not None:
+        return found.date() == day.date()
+    either = {(day.day, day.month), (day.month, day.day)}
+    return any(
+        int(year) == day.year and (int(one), int(two)) in either
+        for one, two, year in _SLASH_DATE.findall(text)
+    )
+
+
+def _shows_clock(text: str, moment: datetime) -> bool:
+    """Whether ``text`` shows the hour and minute of ``moment`` ("2:00 a. m.", "14:05")."""
+    for hour, minute, half in _CLOCK.findall(text):
+        hours = int(hour) % 12 + (12 if half[:1].lower() == "p" else 0) if half else int(hour)
+        if (hours, int(minute)) == (moment.hour, moment.minute):
+            return True
+    return False
+
+
+_SLASH_DATE = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)\s*([ap]\.?\s?m\b\.?)?", re.IGNORECASE)
 
 
 def _day_apart(one: datetime, other: datetime) -> bool:
@@ -1013,7 +1064,7 @@ _MONTHS = {
     for name in names.split()
 }
 _WORD_DATE = re.compile(
-    r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?\s+(?:de\s+)?(?P<y1>\d{4})"
+    r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(?P<y1>\d{4})"
     r"|(?P<m2>[^\W\d_]{3,10})\.?\s+(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4})"
 )
 
@@ -1042,9 +1093,40 @@ _NOW_LABEL = re.compile(
 )
 
 
+def _headline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
+    """The date of a short element just after the headline (the article's first
+    ``<h1>``, else the page's): the line under it with the date and byline
+    ("1. Februar 2022, Daniel Dillenburg"), whatever its markup; not a picture's
+    caption ("An MSC cargo ship leaves PortMiami, on Aug. 31, 2019")."""
+    root = page.article_element if page.article_element is not None else page.tree
+    headline = next(root.iter("h1"), None)
+    if headline is None:
+        return None
+    for element in itertools.islice(_following(headline), MAX_HEADLINE_FOLLOWERS):
+        if element.tag in _CODE or element.xpath("ancestor-or-self::figure"):
+            continue
+        text = _short_text(element, MAX_DATE_BOX_CHARS)
+        if text and not _NOW_LABEL.match(text) and (found := _text_date(text, zone, now)):
+            return found
+    return None
+
+
+def _following(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The elements after ``element`` in page order (XPath's ``following::*``), lazily."""
+    node: HtmlElement | None = element
+    while node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter(etree.Element)
+        node = node.getparent()
+
+
+MAX_HEADLINE_FOLLOWERS = 8
+
+
 def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     """The date of a dateline: a paragraph of the article that starts with its
-    date and a dash ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...")."""
+    date and a dash or bar ("29.11.2022 – Mehrfach ...", "Berlin, 29.11.2022 - ...",
+    "2021-10-16 | Botschaft")."""
     root = page.article_element if page.article_element is not None else page.tree.body
     if root is None:
         return None
@@ -1057,11 +1139,11 @@ def _dateline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
 
 MAX_DATELINE_PARAGRAPHS = 30
 MAX_DATELINE_CHARS = 60
-_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash
+_DATELINE = re.compile(  # an optional place, the date (as _text_date reads it), a dash or bar
     r"\s*(?:[^\W\d][\w ./()-]{0,30},\s*)?"
     r"(?P<date>\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
-    r"\s*[–—-]\s"
+    r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?,?\s+\d{4}|[^\W\d]{3,10}\.?\s+\d{1,2},?\s+\d{4})"
+    r"\s*[–—|-]\s"
 )
 
 
@@ -1173,13 +1255,24 @@ def _text_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
         return found
     match = _WORD_DATE.search(text)
     if not match:
-        return None
+        return _slash_date(text, zone, now)
     day, month, year = (match["d1"], match["m1"], match["y1"]) if match["d1"] else (
         match["d2"], match["m2"], match["y2"])
     number = _MONTHS.get(month.casefold())
     if number is None:
         return None
     return _valid(_build((int(year), number, int(day)), None, zone), now)
+
+
+def _slash_date(text: str, zone: tzinfo, now: datetime) -> datetime | None:
+    """The first ``17/02/2022`` or ``02/17/2022`` in ``text`` whose order is plain (one
+    number above 12); ``04/05/2022`` is a day in May or in April, and says nothing."""
+    for one, two, year in _SLASH_DATE.findall(text):
+        first, second = int(one), int(two)
+        if (first > 12) != (second > 12):
+            day, month = (first, second) if first > 12 else (second, first)
+            return _valid(_build((int(year), month, day), None, zone), now)
+    return None
 
 
 def _htmldate(page: _Page, fallback: Any, zone: tzinfo, now: datetime) -> datetime | None:
