@@ -161,7 +161,7 @@ def score(corpus: str, pages: list[TruthPage], results: list[dict[str, Side]]) -
             if p.has("author"):
                 authors.add(by_name(p.truth["author"], g.author))
         author_label = "bylines" if corpus == "mozilla_readability" else "authors"
-        for label, hits in (("titles", titles), ("titles, CSS capitals aside", shown),
+        for label, hits in (("titles", titles), ("titles, CSS caps aside", shown),
                             ("dates (day)", dates), (author_label, authors)):
             if hits.total:
                 put(label, side, hits.rate)
