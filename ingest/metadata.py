@@ -1175,8 +1175,8 @@ def _labelled_texts(root: HtmlElement | None) -> Iterator[tuple[HtmlElement, Ite
     if root is None:
         return
     for element in _label_holders(root):
-        texts = (element.text if element.tag not in _CODE else None, element), (
-            element.tail, element.getparent())
+        own = element.text if isinstance(element.tag, str) and element.tag not in _CODE else None
+        texts = (own, element), (element.tail, element.getparent())
         for text, owner in texts:
             if not text or owner is None or not _LABEL_WORD.search(text.lower()):
                 continue
@@ -1188,9 +1188,10 @@ def _labelled_texts(root: HtmlElement | None) -> Iterator[tuple[HtmlElement, Ite
 
 def _label_holders(root: HtmlElement) -> list[HtmlElement]:
     """The elements under ``root`` (and it) whose text or tail may hold a label word,
-    in the order of ``root.iter()``. Found in C rather than by a Python loop over
-    every element (~1.5 ms a page): the words' spellings in the page's whole text,
-    lower-cased as bytes (cheaply), then the text nodes that contain one of them."""
+    and the comments whose tail may, in the order of ``root.iter()``. Found in C
+    rather than by a Python loop over every element (~1.5 ms a page): the words'
+    spellings in the page's whole text, lower-cased as bytes (cheaply), then the text
+    nodes that contain one of them."""
     text = etree.tostring(root, method="text", encoding="utf-8", with_tail=True)
     lowered = text.lower()
     spellings: set[str] = set()
@@ -1205,12 +1206,13 @@ def _label_holders(root: HtmlElement) -> list[HtmlElement]:
     nodes = root.xpath(
         f"descendant::text()[{has}] | following-sibling::node()[1][self::text()][{has}]"
     )
-    holders = {node.getparent() for node in nodes}  # the element a text or tail is of
-    # Elements only (not a comment with a tail), each where root.iter() has it: by its
-    # place among the elements, not its text's (a tail comes after the children).
+    holders = {node.getparent() for node in nodes}  # the node a text or tail is of
+    # Elements, and comments for their tails ("<!-- meta --> Veröffentlicht am ..."),
+    # each where root.iter() has it: by its place among the nodes, not its text's (a
+    # tail comes after the children).
     return sorted(
-        (h for h in holders if isinstance(h.tag, str)),
-        key=lambda h: h.xpath("count(ancestor::*) + count(preceding::*)"),
+        (h for h in holders if isinstance(h.tag, str) or h.tag is etree.Comment),
+        key=lambda h: h.xpath("count(ancestor::node()) + count(preceding::node())"),
     )
 
 

@@ -511,6 +511,9 @@ def test_a_generic_meta_date_gives_way_to_the_one_day_the_page_shows() -> None:
         # an element's tail is read with it, before its children's texts
         ("<p><b>Kurz <i>Published on June 1, 2024</i></b> Veröffentlicht am 16.08.2019</p>",
          datetime(2019, 8, 16)),
+        # after an HTML comment (its tail)
+        ("<p>Folge 158. <!-- .entry-meta --> Veröffentlicht am 16.08.2019 von Holger</p>",
+         datetime(2019, 8, 16)),
         # not in a script
         ("<script>var s = 'Published on June 1, 2024';</script><p>Datum: 18.10.2021</p>",
          datetime(2021, 10, 18)),
