@@ -15,9 +15,8 @@ span, a leading ``<em>``; when meta titles name both a kicker and the headline, 
 later wins; one the heading ends with a colon stays when they name it all) or a shown
 ``<time>`` or ruby readings (``<rt>``); on a tie an ``<h1>``, then the longer text (a
 section's name is short); the page's only ``<h1>`` instead when it starts with that
-heading and goes on. Another
-``<h2>`` that a meta title names exactly comes next, and first when two or more name it
-and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
+heading and goes on. Another ``<h2>`` that a meta title names exactly comes next, and
+first when two or more name it and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
 ``<title>`` the ``<h1>``); else the page's only ``<h1>``, or of several the only one
 inside an ``<article>`` (the others: a newsletter box, a sidebar); else, without an
 ``<h1>``, its only ``<h2>`` that markup declares the headline (``itemprop=headline``,
