@@ -9,31 +9,30 @@ workers. The rules and their order were chosen by measurement on the corpora in
 ``../shared/corpus`` (see ``tests/test_metadata.py``).
 
 Title: the heading (``<h1>``, ``itemprop=headline``, ``.entry-title``, ...) that the
-meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's
-title, ``<title>``) name, without a kicker set apart in its markup (a line, a classed
-span, a leading ``<em>``; when meta titles name both a kicker and the headline, the
-later wins; one the heading ends with a colon stays when they name it all) or a shown
-``<time>`` or ruby readings (``<rt>``); on a tie an ``<h1>``, then the longer text (a
-section's name is short); the page's only ``<h1>`` instead when it starts with that
-heading and goes on. Another ``<h2>`` that a meta title names exactly comes next, and
-first when two or more name it and a single one names the heading (og:title and JSON-LD the ``<h2>``, an SEO
-``<title>`` the ``<h1>``); else the page's only ``<h1>``, or of several the only one
+meta titles (``og:title``, JSON-LD ``headline``, ``twitter:title``, the feed's title,
+``<title>``) name, without a kicker set apart in its markup (a line, a classed span, a
+leading ``<em>``; when meta titles name both a kicker and the headline, the later wins;
+one the heading ends with a colon stays when they name it all) or a shown ``<time>`` or
+ruby readings (``<rt>``); on a tie an ``<h1>``, then the longer text (a section's name
+is short); the page's only ``<h1>`` instead when it starts with that heading and goes
+on. Another ``<h2>`` that a meta title names exactly comes next, and first when two or
+more name it and a single one names the heading (og:title and JSON-LD the ``<h2>``, an
+SEO ``<title>`` the ``<h1>``); else the page's only ``<h1>``, or of several the only one
 inside an ``<article>`` (the others: a newsletter box, a sidebar); else, without an
 ``<h1>``, its only ``<h2>`` that markup declares the headline (``itemprop=headline``,
 ``.entry-title``, a link to the page itself); else, with no meta title but the
-``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the
-page's ``<main>`` or article that is not hidden (``sr-only``, ``text-hide``), or of a
-page without one the first when it shares a word with the ``<title>`` (``Bootsdienst
-Ausbildung`` under ``Feuerwehr Oldenburg - Ausbildung``); else
-the piece that meta titles which differ all have (``Preview: Headline`` and ``News:
-Headline``); else the first meta title of more than one word.
-Meta titles, and headings at their end, lose the site's name (``Headline | Site``,
-``Headline | AOC media - Analyse``, ``标题-新华网``) and a date set before the
-headline; the site is known from ``og:site_name``, JSON-LD, the host name or a logo
-heading, and a heading that starts with it is a banner, not the headline. Headings lose
-marks set before them like a bullet (``[> Name``, ``» Headline``); one whose class
-names a kicker (``strapline``, ``article__topline``, ``-kicker``) is none. A meta title cut
-short by an unescaped quote in its attribute is made whole from another.
+``<title>`` (often the page's name in the site's menu), the first ``<h2>`` of the page's
+``<main>`` or article that is not hidden (``sr-only``, ``text-hide``), or of a page
+without one the first when it shares a word with the ``<title>`` (``Bootsdienst
+Ausbildung`` under ``Feuerwehr Oldenburg - Ausbildung``); else the piece that meta
+titles which differ all have (``Preview: Headline`` and ``News: Headline``); else the
+first meta title of more than one word. Meta titles, and headings at their end, lose the
+site's name (``Headline | Site``, ``Headline | AOC media - Analyse``, ``标题-新华网``) and a
+date set before the headline; the site is known from ``og:site_name``, JSON-LD, the host
+name or a logo heading, and a heading that starts with it is a banner, not the headline.
+Headings lose marks set before them like a bullet (``[> Name``, ``» Headline``); one
+whose class names a kicker (``strapline``, ``article__topline``, ``-kicker``) is none. A
+meta title cut short by an unescaped quote in its attribute is made whole from another.
 
 ``PageMetadata.date_source`` says which rule gave ``published_at``, tried in this
 order:

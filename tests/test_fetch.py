@@ -258,7 +258,10 @@ def test_per_host_concurrency_and_delay(server: LoopbackServer) -> None:
     asyncio.run(go())
     assert active["max"] <= 2
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.09
+    # Stamped by the server's handler threads, which a busy machine (CI runs tests in
+    # parallel) schedules late by some ms: without the delay, two of the requests
+    # would start together (a gap of ~0), with it 0.1 s apart.
+    assert min(gaps) >= 0.07
 
 
 def test_robots_txt_is_obeyed_and_fetched_once(server: LoopbackServer) -> None:
