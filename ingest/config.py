@@ -96,6 +96,10 @@ class Settings(BaseModel):
     extract_workers: int | None = Field(
         default=None, ge=1, description="extraction processes; default: one per core"
     )
+    extract_timeout: float = Field(
+        default=120, gt=0, description="seconds one page may take to extract; a page that "
+        "takes longer is rejected (extract_timeout) and its worker replaced",
+    )
     batch_size: int = Field(
         default=200, ge=1, le=10_000, description="records per load transaction"
     )

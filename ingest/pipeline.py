@@ -42,7 +42,7 @@ from ingest.errors import (
 )
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, FeedEntry, FeedState, Rejection, SourceCounts
-from ingest.pool import ProcessPool
+from ingest.pool import JobTimeout, ProcessPool
 from ingest.resolve import (
     WrapperRule,
     canonicalize,
@@ -463,10 +463,16 @@ class _Ingestion:
                 split=source.split,
             )
             try:
-                records = await self.pool.run(extract.extract_items, job)
+                records = await self.pool.run(extract.extract_items, job,
+                                              timeout=self.settings.extract_timeout)
             except ExtractError as exc:
                 self._keep_raw(fetched)
                 self._reject(source.name, exc, url=fetched.url)
+                return
+            except JobTimeout as exc:
+                self._keep_raw(fetched)
+                self._reject(source.name, ExtractError("extract_timeout", str(exc)),
+                             url=fetched.url)
                 return
             except Exception as exc:  # a crash in the extractor is this page's problem only
                 self._keep_raw(fetched)

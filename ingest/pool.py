@@ -11,7 +11,9 @@ process pays nothing for them, and they are shared by the passes of one
 process (``airflow dags test`` runs every task in one process; the Great
 Expectations import is paid once, not per task). A worker that dies (a page
 that crashes the parser) takes only its own job down: the pool is rebuilt and
-the job tried once more.
+the job tried once more. A job over the time it was given (a page that sends
+the parser into a loop) raises :class:`JobTimeout` and its worker is killed, the
+same way.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def _context(method: str) -> Any:
     if method == "forkserver":
         ctx.set_forkserver_preload(_PRELOAD)
     return ctx
+
+
+class JobTimeout(Exception):
+    """A job ran longer than the time :meth:`ProcessPool.run` allowed it."""
 
 
 class ProcessPool:
@@ -114,14 +120,42 @@ class ProcessPool:
             return pool
         return await asyncio.get_running_loop().run_in_executor(self._starter, self.start)
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """``fn(*args)`` in a worker. A job still running after ``timeout`` seconds
+        raises :class:`JobTimeout`, and its worker is killed (a page that sends the
+        parser or a regular expression into a loop would hold it for ever); the other
+        jobs of that moment are tried again in new workers, as after a crash."""
         executor = await self.ready()
         try:
-            return await loop.run_in_executor(executor, fn, *args)
+            return await self._within(executor, timeout, fn, *args)
         except BrokenProcessPool:
             self._replace(executor)
-            return await loop.run_in_executor(await self.ready(), fn, *args)
+            return await self._within(await self.ready(), timeout, fn, *args)
+
+    async def _within(self, executor: ProcessPoolExecutor, timeout: float | None,
+                      fn: Callable[..., T], *args: Any) -> T:
+        job = asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        # asyncio.wait, not wait_for: a job given up must not be cancelled, or the
+        # executor fails when it later reports the killed workers to it (3.11).
+        done, _ = await asyncio.wait({job}, timeout=timeout)
+        if done:
+            return job.result()
+        job.add_done_callback(_retrieve)  # it ends with BrokenProcessPool: nobody waits
+        self._kill(executor)
+        raise JobTimeout(f"{getattr(fn, '__name__', fn)} gave up after {timeout:g} s")
+
+    def _kill(self, executor: ProcessPoolExecutor) -> None:
+        """Kill the workers of ``executor``: its management thread then fails every job
+        it holds with BrokenProcessPool, which :meth:`run` tries once more in a new pool.
+        (Not ``shutdown(cancel_futures=True)``: that would cancel the waiting jobs'
+        callers instead.)"""
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        with self._lock:
+            if self._pool is executor:
+                self._pool = None
+        for process in processes:
+            process.kill()
+        executor.shutdown(wait=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -145,6 +179,11 @@ def _close_shared() -> None:
 # A process started by multiprocessing joins its children before atexit handlers run:
 # close the pools in multiprocessing's own exit step first, or it waits forever.
 multiprocessing.util.Finalize(None, _close_shared, exitpriority=100)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _noop() -> None:

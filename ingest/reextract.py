@@ -18,9 +18,11 @@ It runs as a run of its own (``news.runs``, trigger ``reextract``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +36,7 @@ from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, Rejection
-from ingest.pool import ProcessPool
+from ingest.pool import JobTimeout, ProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -142,11 +144,11 @@ def _round(
     }
     shas = [sha for sha in pages if sha in raw]
     jobs = [_job(_source(config, pages[sha][0].source), pages[sha], raw[sha]) for sha in shas]
-    executor = pool.start()
+    outcomes = asyncio.run(_extract_all(pool, jobs, config.settings.extract_timeout))
     updates: list[tuple[_Stored, Article]] = []
     new_items: list[Article] = []
     rejections: list[Rejection] = []
-    for sha, job, outcome in zip(shas, jobs, executor.map(_extract, jobs), strict=True):
+    for sha, job, outcome in zip(shas, jobs, outcomes, strict=True):
         articles = pages[sha]
         result.pages += 1
         if isinstance(outcome, ExtractError):
@@ -201,6 +203,26 @@ def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, s
         clean_off=tuple(source.clean_off),
         split=source.split,
     )
+
+
+async def _extract_all(
+    pool: ProcessPool, jobs: list[ExtractJob], timeout: float
+) -> list[list[Extracted] | ExtractError]:
+    """Each job's outcome, a page over ``timeout`` seconds an ``extract_timeout``; at
+    most two jobs a worker are handed over at once, so that a job's time is mostly its
+    own."""
+    slots = asyncio.Semaphore(2 * pool.workers)
+
+    async def one(job: ExtractJob) -> list[Extracted] | ExtractError:
+        async with slots:
+            try:
+                return await pool.run(_extract, job, timeout=timeout)
+            except JobTimeout as exc:
+                return ExtractError("extract_timeout", str(exc))
+            except BrokenProcessPool as exc:  # its worker died again when tried once more
+                return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
+
+    return await asyncio.gather(*map(one, jobs))
 
 
 def _extract(job: ExtractJob) -> list[Extracted] | ExtractError:

@@ -196,3 +196,21 @@ def test_a_list_page_splits_into_one_record_per_item(
     assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (4,)
     run_pass(config, dsn)
     assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (4,)
+
+
+def test_a_page_over_the_extraction_time_is_rejected_and_kept(
+    demo_site: Any, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """A page that keeps its worker too long (here: every page, the limit being tiny)
+    is rejected as extract_timeout, its raw page kept, and the run ends."""
+    data = yaml.safe_load(sources_yaml(demo_site.base))
+    data["settings"]["extract_timeout"] = 0.001
+    data["sources"] = [s for s in data["sources"] if s["name"] == "seoul-herald"]
+    result = run_pass(parse_config(data), dsn)
+    counts = table_counts(conn)
+    assert counts["articles"] == 0
+    reasons = dict(conn.execute(
+        "SELECT reason, count(*) FROM news.rejections WHERE stage = 'extract' GROUP BY reason"))
+    assert reasons.get("extract_timeout", 0) >= 1
+    assert sum(reasons.values()) == counts["raw_pages"] >= 2
+    assert result.summary["status"] in ("success", "failed")

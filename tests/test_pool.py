@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ingest.pool import ProcessPool
+from ingest.pool import JobTimeout, ProcessPool
 
 
 def _pid() -> int:
@@ -22,6 +22,42 @@ def _die_once(marker: str) -> int:
         open(marker, "w").close()
         os._exit(1)
     return os.getpid()
+
+
+def _hang() -> None:
+    """A page that sends the parser into a loop."""
+    while True:
+        time.sleep(0.05)
+
+
+def _slow_pid() -> int:
+    time.sleep(0.5)
+    return os.getpid()
+
+
+def test_a_job_over_its_time_is_given_up_and_the_others_go_on() -> None:
+    pool = ProcessPool(2)
+
+    async def go() -> tuple[BaseException | None, list[int]]:
+        hung = asyncio.ensure_future(pool.run(_hang, timeout=0.3))
+        others = asyncio.gather(*(pool.run(_slow_pid) for _ in range(3)))
+        error: BaseException | None = None
+        try:
+            await hung
+        except JobTimeout as exc:
+            error = exc
+        return error, await others
+
+    try:
+        started = time.monotonic()
+        error, pids = asyncio.run(go())
+        assert isinstance(error, JobTimeout) and "0.3 s" in str(error)
+        # the jobs that shared the killed pool were tried again in new workers
+        assert len(pids) == 3 and os.getpid() not in pids
+        assert time.monotonic() - started < 10
+        assert asyncio.run(pool.run(_pid, timeout=5)) != os.getpid()  # and it serves on
+    finally:
+        pool.close()
 
 
 def test_jobs_run_in_other_processes() -> None:

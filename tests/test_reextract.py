@@ -74,6 +74,22 @@ def test_reextract_filters_by_source_and_date(dsn: str) -> None:
     assert future.records == 0
 
 
+def test_a_page_over_the_extraction_time_leaves_its_article_as_it_was(
+    dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    with DemoSite() as site:
+        config = _config(site.base)
+        run_pass(config, dsn, source_names=["seoul-herald"])
+    before = conn.execute("SELECT article_id, text FROM news.articles ORDER BY 1").fetchall()
+    assert before
+    slow = config.model_copy(update={
+        "settings": config.settings.model_copy(update={"extract_timeout": 0.001})})
+    result = reextract(slow, dsn)
+    assert result.rejected.get("extract_timeout", 0) >= 1
+    assert sum(result.rejected.values()) == result.pages == len(before)
+    assert conn.execute("SELECT article_id, text FROM news.articles ORDER BY 1").fetchall() == before
+
+
 def test_reextract_command(dsn: str, tmp_path: Any) -> None:
     with DemoSite() as site:
         config_file = tmp_path / "sources.yml"
