@@ -80,7 +80,7 @@ tags, ``.author``/``.byline`` elements, links to author pages, a "By Jane Doe"
 line, the feed's author, trafilatura's; the first that names a person wins, the
 publisher's name only when none does. Several authors are joined with ``"; "``; a
 byline that names several people ("von Jane Doe und John Roe", author links side by
-side) gives them all, also when an earlier place names only the first. Labels ("Von",
+side) gives them all. Labels ("Von",
 "Eingestellt von", "Interview:"), roles and degrees after a name ("Staff Writer",
 "Chefredakteur", ", PhD"), handles and profile links are not names.
 """
@@ -1571,8 +1571,7 @@ def _author(page: _Page, *fallbacks: Any) -> str | None:
         for n in (clean_author(f() if callable(f) else f) for f in fallbacks)
         if n
     )
-    own = _bylines(page)
-    bylines = itertools.chain(own, fallback)
+    bylines = itertools.chain(_bylines(page), fallback)
     first: str | None = None
     for byline in bylines:
         if not byline.organisation and not _is_site(byline.names, site):
@@ -1580,24 +1579,12 @@ def _author(page: _Page, *fallbacks: Any) -> str | None:
                 return "; ".join(people)
             if _ROLE_WORDS.search(byline.names):
                 return _without_role(byline.names, bylines)
-            return _fuller(byline.names, own)
+            return byline.names
         first = first or byline.names
     return first
 
 
 _NAME_LIST = re.compile(r"\s*(?:[;,&]|\b(?:and|und|et|y)\b)\s*", re.IGNORECASE)
-MAX_LOOK_AHEAD = 8
-
-
-def _fuller(names: str, others: Iterator[_Byline]) -> str:
-    """``Jane Doe; John Roe`` where the first byline names Jane Doe alone and one of the
-    next names both (JSON-LD or a meta tag that keeps the first author only)."""
-    mine = {name.casefold() for name in _NAME_LIST.split(names)}
-    for other in itertools.islice(others, MAX_LOOK_AHEAD):
-        theirs = None if other.organisation else _people(other.names)
-        if theirs and mine < {name.casefold() for name in theirs}:
-            return "; ".join(theirs)
-    return names
 
 
 def _people(text: str) -> list[str] | None:
