@@ -150,18 +150,20 @@ class ProcessPool:
         (Not ``shutdown(cancel_futures=True)``: that would cancel the waiting jobs'
         callers instead.)"""
         processes = list((getattr(executor, "_processes", None) or {}).values())
-        with self._lock:
-            if self._pool is executor:
-                self._pool = None
+        self._forget(executor)
         for process in processes:
             process.kill()
         executor.shutdown(wait=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is broken:
-                self._pool = None
+        self._forget(broken)
         broken.shutdown(wait=False, cancel_futures=True)
+
+    def _forget(self, executor: ProcessPoolExecutor) -> None:
+        """The next job starts a new pool (unless another caller did already)."""
+        with self._lock:
+            if self._pool is executor:
+                self._pool = None
 
     def close(self) -> None:
         with self._lock:
