@@ -213,6 +213,16 @@ def revalidate(
     return RevalidateResult(run_id, len(articles), len(valid), still)
 
 
+def extract_failure(exc: Exception) -> ExtractError:
+    """Why a page gave no record: the extractor's own ExtractError, the time limit
+    (``extract_timeout``), or a crash in the extractor (``extract_error``)."""
+    if isinstance(exc, ExtractError):
+        return exc
+    if isinstance(exc, JobTimeout):
+        return ExtractError("extract_timeout", str(exc))
+    return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
+
+
 class _Ingestion:
     """The state of one ``ingest_sources`` call."""
 
@@ -465,22 +475,9 @@ class _Ingestion:
             try:
                 records = await self.pool.run(extract.extract_items, job,
                                               timeout=self.settings.extract_timeout)
-            except ExtractError as exc:
+            except Exception as exc:  # this page's problem only
                 self._keep_raw(fetched)
-                self._reject(source.name, exc, url=fetched.url)
-                return
-            except JobTimeout as exc:
-                self._keep_raw(fetched)
-                self._reject(source.name, ExtractError("extract_timeout", str(exc)),
-                             url=fetched.url)
-                return
-            except Exception as exc:  # a crash in the extractor is this page's problem only
-                self._keep_raw(fetched)
-                self._reject(
-                    source.name,
-                    ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500]),
-                    url=fetched.url,
-                )
+                self._reject(source.name, extract_failure(exc), url=fetched.url)
                 return
         counts.articles_extracted += len(records)
         first = records[0]

@@ -22,7 +22,6 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, Rejection
-from ingest.pool import JobTimeout, ProcessPool
+from ingest.pool import ProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -208,31 +207,19 @@ def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, s
 async def _extract_all(
     pool: ProcessPool, jobs: list[ExtractJob], timeout: float
 ) -> list[list[Extracted] | ExtractError]:
-    """Each job's outcome, a page over ``timeout`` seconds an ``extract_timeout``; at
-    most two jobs a worker are handed over at once, so that a job's time is mostly its
-    own."""
+    """Each job's records, or why there are none (a page over ``timeout`` seconds is an
+    ``extract_timeout``); at most two jobs a worker are handed over at once, so that a
+    job's time is mostly its own."""
     slots = asyncio.Semaphore(2 * pool.workers)
 
     async def one(job: ExtractJob) -> list[Extracted] | ExtractError:
         async with slots:
             try:
-                return await pool.run(_extract, job, timeout=timeout)
-            except JobTimeout as exc:
-                return ExtractError("extract_timeout", str(exc))
-            except BrokenProcessPool as exc:  # its worker died again when tried once more
-                return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
+                return await pool.run(extract.extract_items, job, timeout=timeout)
+            except Exception as exc:  # this page's problem only
+                return pipeline.extract_failure(exc)
 
     return await asyncio.gather(*map(one, jobs))
-
-
-def _extract(job: ExtractJob) -> list[Extracted] | ExtractError:
-    """In a worker: the page's records, or why there are none."""
-    try:
-        return extract.extract_items(job)
-    except ExtractError as exc:
-        return exc
-    except Exception as exc:  # a crash in the extractor is this page's problem only
-        return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _article(job: ExtractJob, record: Extracted, stored: _Stored | None) -> Article:
