@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest import db, load, stories
+from ingest import db, derive, load, stories
 from ingest.dedup import band_keys, content_hash, word_count
 from ingest.models import Article
 
@@ -118,11 +118,13 @@ def main() -> None:
                 clock = time.perf_counter()
                 result = load.load_articles(conn, "bench", batch)
                 loading += time.perf_counter() - clock
+                ids = [aid for aid, _ in result.fresh]
                 clock = time.perf_counter()
-                near += sum(stories.link_stories(conn, result.fresh, timedelta(days=30)).values())
+                linked = derive.link_queued(conn, timedelta(days=30), result.fresh, only=ids)
+                near += sum(linked.near_by_source.values())
                 linking += time.perf_counter() - clock
                 clock = time.perf_counter()
-                load.index_search(conn, [aid for aid, _ in result.fresh])
+                derive.index_linked(conn, only=ids)
                 indexing += time.perf_counter() - clock
                 if n % 5 == 4:
                     done = (n + 1) * args.batch

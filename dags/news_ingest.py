@@ -14,7 +14,7 @@ into the warehouse (Airflow connection `news_warehouse`).
   `news.rejections`, not task failures; a quality gate failure turns the task
   red without retries;
 * **finish** closes the run and emits the `news_articles` asset (red if a
-  batch failed).
+  batch failed); it also closes as `aborted` earlier runs whose processes died.
 
 XCom carries source names and counts only. Re-running a run updates its rows
 and adds none.
@@ -91,9 +91,7 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
             run_key = params.get("run_key") or (
                 f"{dag_id}-{logical_date:%Y-%m-%d}" if mode == "full" and logical_date else run_id
             )
-            pipeline.begin_run(
-                warehouse_dsn(), run_key, "airflow", config.settings.story_window_days
-            )
+            pipeline.begin_run(warehouse_dsn(), run_key, "airflow", config.settings)
             return [
                 {"run_key": run_key, "config": str(path), "sources": batch, "mode": mode}
                 for batch in sources.plan_batches(chosen, params["max_tasks"])
@@ -135,7 +133,7 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
             message = f"{failed} of {len(batches)} ingest task(s) failed" if failed else None
             run = pipeline.end_run(
                 warehouse_dsn(), batches[0]["run_key"], "failed" if failed else "success",
-                message,
+                message, close_abandoned=True,
             )
             if failed:
                 raise AirflowFailException(f"{message}: {run.get('message')}")

@@ -2,6 +2,7 @@
 
     news-ingest run --config sources.yml [--dsn DSN] [--source NAME ...]
     news-ingest db migrate [--dsn DSN]
+    news-ingest db repair [--dsn DSN]
     news-ingest db rebuild-stories [--days N] [--dsn DSN]
     news-ingest docs [--serve]
     news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
@@ -49,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IngestError as exc:
         print(f"news-ingest: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
+    except Exception as exc:
+        import psycopg
+
+        if not isinstance(exc, psycopg.Error) or args.verbose:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"news-ingest: error: the warehouse refused: {type(exc).__name__}: {first} "
+              "(-v shows where)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("news-ingest: interrupted", file=sys.stderr)
         return 130
@@ -75,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     migrate = db_commands.add_parser("migrate", help="apply sql/ migrations (idempotent)")
     migrate.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     migrate.set_defaults(handler=cmd_migrate)
+    repair = db_commands.add_parser(
+        "repair", help="finish what killed passes left: close their runs as aborted, write "
+        "missing stories and search entries, load spooled batches (idempotent)")
+    repair.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    repair.add_argument("--config", "-c", type=Path,
+                        help="sources file, for its settings (default: built-in settings)")
+    repair.set_defaults(handler=cmd_repair)
     stories = db_commands.add_parser(
         "rebuild-stories", help="the near-duplicate pass from scratch (after changing thresholds)")
     stories.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
@@ -162,6 +179,27 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     with db.connect(_dsn(args, env), autocommit=True) as conn:
         applied = db.migrate(conn)
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from ingest import db, spool
+    from ingest.config import Settings
+    from ingest.pipeline import repair
+
+    env = Environment()
+    settings = load_config(args.config).settings if args.config else Settings()
+    dsn = _dsn(args, env)
+    with db.connect(dsn, autocommit=True) as conn:
+        db.migrate(conn)
+        done = repair(conn, settings, spool.directory(env.home, dsn))
+    aborted = done["aborted_runs"]
+    print(f"runs closed as aborted: {len(aborted)}" + (f" ({', '.join(aborted)})" if aborted
+                                                       else ""))
+    print(f"articles whose stories and search entries were written: {done['derived']}")
+    print(f"spooled records loaded: {done['spooled_loaded']}")
+    if done["index_rebuilt"]:
+        print(f"near-duplicate index rebuilt for {done['index_rebuilt']} article(s)")
     return 0
 
 
@@ -316,7 +354,8 @@ def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float
     columns = [
         ("source", "source"), ("entries", "entries_seen"), ("fetched", "articles_fetched"),
         ("extracted", "articles_extracted"), ("valid", "articles_valid"),
-        ("new", "articles_new"), ("known", "articles_seen_before"), ("rejected", "rejections"),
+        ("new", "articles_new"), ("known", "articles_seen_before"),
+        ("waiting", "articles_skipped"), ("rejected", "rejections"),
     ]
     rows = [[str(getattr(c, key)) for _, key in columns] for c in counts]
     totals = ["total"] + [str(sum(getattr(c, key) for c in counts)) for _, key in columns[1:]]

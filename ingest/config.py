@@ -92,7 +92,23 @@ class Settings(BaseModel):
         default=600, ge=0, description="seconds a feed waits after its 2nd failure in a row; "
         "doubles with each further failure, at most a day"
     )
-    max_items_per_feed: int = Field(default=200, ge=1)
+    max_items_per_feed: int = Field(
+        default=200, ge=1, description="new entries taken from one feed per pass; a longer "
+        "feed is cut (a feed_truncated rejection says so) and the rest taken next pass",
+    )
+    url_retry_backoff: float = Field(
+        default=3600, ge=0, description="seconds an article URL that failed waits before it is "
+        "tried again; doubles with each failure, at most a week (404, 410, not_html and "
+        "robots are not tried again)",
+    )
+    warehouse_retry: float = Field(
+        default=60, ge=0, description="seconds a pass waits for a lost warehouse to come "
+        "back before it stops (exit 2), keeping what it fetched for the next pass",
+    )
+    abandoned_run_after: float = Field(
+        default=3600, ge=60, description="an Airflow run left 'running' with no heartbeat for "
+        "this long, and no task working on it, is closed as aborted",
+    )
     extract_workers: int | None = Field(
         default=None, ge=1, description="extraction processes; default: one per core"
     )

@@ -15,10 +15,12 @@ import hashlib
 import logging
 import os
 import re
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _MIGRATE_LOCK = 0x6E657773  # 'news'
+#: Transaction-scoped advisory lock that serialises every write of articles, their URLs
+#: and their stories (two runs overlapping in time load one batch after the other).
+LOAD_LOCK = 0x6C6F6164  # 'load'
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,73 @@ def connect(dsn: str, **kwargs: Any) -> psycopg.Connection[Any]:
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarehouseError(f"cannot connect to the warehouse ({redact(dsn)}): {first}") from None
+
+
+T = TypeVar("T")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class Warehouse:
+    """A warehouse connection that outlives a restart of the server.
+
+    :meth:`run` calls ``fn(connection)``; when the connection is lost on the way (the
+    server restarted, crashed or was shut down), it reconnects with back-off and calls
+    ``fn`` again, so ``fn`` must be one transaction or idempotent. When the warehouse
+    does not come back within ``retry_for`` seconds, :class:`WarehouseError` names
+    both the loss and the last attempt. Errors of the query itself are raised as they
+    are."""
+
+    def __init__(self, dsn: str, retry_for: float = 60.0, first_wait: float = 0.5) -> None:
+        self.dsn = dsn
+        self.retry_for = retry_for
+        self.first_wait = first_wait
+        self.reconnects = 0
+        self.gone: WarehouseError | None = None
+        self.conn = connect(dsn, autocommit=True)
+
+    def run(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        if self.gone is not None:
+            raise self.gone  # waited once already: the callers after it do not wait again
+        try:
+            return fn(self.conn)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if not self.lost():
+                raise
+            cause = _first_line(exc)
+        log.warning("lost the warehouse connection (%s): reconnecting", cause)
+        deadline = time.monotonic() + self.retry_for
+        wait = self.first_wait
+        last = cause
+        while True:
+            if time.monotonic() + wait > deadline:
+                self.gone = WarehouseError(
+                    f"lost the warehouse ({redact(self.dsn)}) during the pass ({cause}) and it "
+                    f"did not come back within {self.retry_for:g} s (last attempt: {last})"
+                )
+                raise self.gone
+            time.sleep(wait)
+            wait = min(wait * 2, 10.0)
+            try:
+                self.conn.close()
+                self.conn = connect(self.dsn, autocommit=True)
+                self.reconnects += 1
+                return fn(self.conn)
+            except WarehouseError as exc:
+                last = str(exc).rsplit("): ", 1)[-1]
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                if not self.lost():
+                    raise
+                last = _first_line(exc)
+
+    def lost(self) -> bool:
+        return bool(self.conn.closed or self.conn.broken)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def redact(dsn: str) -> str:

@@ -9,7 +9,9 @@
         │   ├── TransientFetchError   timeouts, connect errors, 5xx, 429 (retryable)
         │   └── PermanentFetchError   4xx, refused by policy, too large, not HTML, ...
         ├── ParseError            a feed body is not a usable feed
-        └── ExtractError          a page yielded no article
+        ├── ExtractError          a page yielded no article
+        └── InternalError         an exception nobody foresaw, caught around one item
+                                  or source (reason internal_error): a bug to report
 
 Errors about one item carry a stable ``reason`` code (``http_404``, ``timeout``,
 ``not_html``, ...) and a human ``detail``; the pipeline turns them into rows of
@@ -19,6 +21,8 @@ worth retrying is a property of its class (``retryable``).
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
 from typing import Any
 
 
@@ -78,3 +82,17 @@ class ParseError(ItemError):
 
 class ExtractError(ItemError):
     stage = "extract"
+
+
+class InternalError(ItemError):
+    """An exception nobody foresaw, raised while handling one item or source. It is
+    that item's rejection (``internal_error``, the exception and where it was raised
+    in ``detail``), never the pass's end."""
+
+    def __init__(self, exc: BaseException, stage: str) -> None:
+        frames = traceback.extract_tb(exc.__traceback__)[-4:]
+        where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                            for f in reversed(frames))
+        message = " ".join(str(exc).split())[:300]
+        super().__init__("internal_error", f"{type(exc).__name__}: {message} (at {where})")
+        self.stage = stage

@@ -50,6 +50,9 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
 MAX_CRAWL_DELAY = 30.0  # seconds; a larger Crawl-delay is capped
+#: Longer URLs are refused (bad_url): what browsers, CDNs and the sitemap protocol
+#: accept, and what the warehouse's URL indexes can hold (an entry is at most 2.7 kB).
+MAX_URL_BYTES = 2048
 
 
 def user_agent(contact_url: str | None) -> str:
@@ -316,6 +319,8 @@ class Fetcher:
                     url, request_headers, policy or self.default_policy, obey_robots
                 )
             except TransientFetchError as exc:
+                if exc.reason == "robots_unavailable":
+                    raise  # its answer is cached for the hour: asking again changes nothing
                 wait = exc.retry_after if isinstance(exc, _RetryLater) else None
                 if wait is None:
                     wait = self.backoff * 2 ** (attempt - 1) * (1 + random.random())
@@ -352,6 +357,12 @@ class Fetcher:
             delay = policy.delay
             if obey_robots:
                 rules = await self.robots.rules(current)
+                if rules.unreachable:
+                    raise TransientFetchError(
+                        "robots_unavailable",
+                        f"robots.txt of {current} could not be read: nothing of this site is "
+                        "fetched until it can (tried again within the hour)",
+                    )
                 if not rules.allowed(current):
                     raise PermanentFetchError("robots", f"robots.txt disallows {current}")
                 crawl_delay = rules.crawl_delay()
@@ -374,6 +385,10 @@ class Fetcher:
 
     def _check_target(self, url: str) -> None:
         _check_scheme(url)
+        size = len(url.encode("utf-8", "surrogatepass"))
+        if size > MAX_URL_BYTES:
+            raise PermanentFetchError(
+                "bad_url", f"a URL of {size:,} bytes (at most {MAX_URL_BYTES:,}): {url[:200]}...")
         if self._only is not None:
             host = (urlsplit(url).hostname or "").lower()
             if host not in self._only:

@@ -8,25 +8,29 @@ map all their URLs. Loads take a transaction-scoped advisory lock, so two runs
 overlapping in time (two DAG runs, or the CLI beside Airflow) serialise their
 batches instead of racing on the same document.
 
-Run bookkeeping (``news.run_log``, ``news.run_sources``) and rejections live here
-too: everything that writes to the warehouse does it through this module.
+The batch also queues its new and changed articles' derived data (near-duplicate
+keys, stories, search entries: :mod:`ingest.derive`), in the same transaction, so
+that a kill right after the commit cannot leave them unsearchable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest import derive
+from ingest.db import LOAD_LOCK
 from ingest.dedup import band_keys, collapse_batch
-from ingest.models import Article, FeedState, Rejection, SourceCounts
+from ingest.models import Article, FeedState
 from ingest.robots import RobotsEntry
 
-LOAD_LOCK = 0x6C6F6164  # 'load'
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -51,6 +55,20 @@ class LoadResult:
     changed_by_source: dict[str, int] = field(default_factory=dict)  # new versions
     near_by_source: dict[str, int] = field(default_factory=dict)  # joined an earlier story
     indexed: int = 0
+
+    def merge(self, other: LoadResult) -> None:
+        """Add the outcome of another part of the same batch."""
+        self.new += other.new
+        self.seen_before += other.seen_before
+        self.urls_added += other.urls_added
+        self.fresh += other.fresh
+        self.indexed += other.indexed
+        for mine, theirs in ((self.new_by_source, other.new_by_source),
+                             (self.seen_by_source, other.seen_by_source),
+                             (self.changed_by_source, other.changed_by_source),
+                             (self.near_by_source, other.near_by_source)):
+            for source, n in theirs.items():
+                mine[source] = mine.get(source, 0) + n
 
 
 # The columns of news.articles a new record is COPied into, with their types (the
@@ -80,8 +98,8 @@ def load_articles(
     into news.articles. Running the same batch twice changes nothing but
     ``last_seen_at``. A record met under a known URL with other content becomes a
     new version of that article. ``result.fresh`` lists the (article_id, record)
-    pairs that are new or changed: hand them to :func:`link_stories` and
-    :func:`index_search` (:func:`load_batch` does all three)."""
+    pairs that are new or changed; they are queued for :func:`ingest.derive.drain`
+    (:func:`load_batch` drains them at once)."""
     result = LoadResult()
     articles, _ = collapse_batch(articles)  # one document once, even if given twice
     with conn.transaction():
@@ -107,6 +125,13 @@ def load_articles(
                 copy.write_row((rn, article_id, True, False))
             for rn, (article_id, _, _) in matched.items():
                 copy.write_row((rn, article_id, False, rn in changed))
+        derive.enqueue(conn, [*ids, *(matched[rn][0] for rn in sorted(changed))],
+                       datetime.now(UTC))
+        # Whatever URL failed before and loads now is no longer failing.
+        conn.execute(
+            """DELETE FROM news.url_failures f
+               WHERE f.url IN (SELECT url FROM stage_urls UNION SELECT url FROM stage_keys)"""
+        )
         conn.execute(
             """UPDATE news.articles a
                SET last_seen_at = greatest(a.last_seen_at, s.seen_at), last_run_id = %s,
@@ -140,6 +165,51 @@ def load_articles(
     return result
 
 
+def load_what_fits(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    articles: Sequence[Article],
+    raw_pages: Sequence[RawPage] = (),
+    *,
+    connection_lost: Callable[[], bool],
+) -> tuple[LoadResult, list[tuple[Article, str]]]:
+    """:func:`load_articles`; should the database refuse the batch for what one of its
+    records holds (a value it cannot store), the raw pages and then each half of the
+    records are loaded apart, down to the records it refuses, which come back with
+    the database's reason. A lost connection is raised as it is."""
+    try:
+        return load_articles(conn, run_id, articles, raw_pages), []
+    except psycopg.Error as exc:
+        if connection_lost():
+            raise
+        if len(articles) + len(raw_pages) == 1:
+            if raw_pages:
+                log.warning("raw page %s refused by the warehouse: %s", raw_pages[0].url, exc)
+                return LoadResult(), []
+            return LoadResult(), [(articles[0], f"{type(exc).__name__}: {_first_line(exc)}")]
+        log.warning("the warehouse refused a batch (%s): loading it in parts", _first_line(exc))
+    if raw_pages:  # the records point at their raw pages: those first
+        half = len(raw_pages) // 2
+        parts = ([([], raw_pages), (articles, [])] if articles
+                 else [([], raw_pages[:half]), ([], raw_pages[half:])])
+    else:
+        half = len(articles) // 2
+        parts = [(articles[:half], []), (articles[half:], [])]
+    total = LoadResult()
+    refused: list[tuple[Article, str]] = []
+    for some, pages in parts:
+        part, part_refused = load_what_fits(conn, run_id, some, pages,
+                                            connection_lost=connection_lost)
+        total.merge(part)
+        refused += part_refused
+    return total, refused
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n", 1)[0].split())
+    return text[:400] or type(exc).__name__
+
+
 def load_batch(
     conn: psycopg.Connection[Any],
     run_id: str,
@@ -150,11 +220,11 @@ def load_batch(
 ) -> LoadResult:
     """The whole load stage for one batch: load, link near-duplicates into stories
     (among the articles first seen within ``story_window``), index for search."""
-    from ingest.stories import link_stories
-
     result = load_articles(conn, run_id, articles, raw_pages)
-    result.near_by_source = link_stories(conn, result.fresh, story_window)
-    result.indexed = index_search(conn, [article_id for article_id, _ in result.fresh])
+    drained = derive.drain(conn, story_window, result.fresh,
+                           only=[article_id for article_id, _ in result.fresh])
+    result.near_by_source = drained.near_by_source
+    result.indexed = drained.indexed
     return result
 
 
@@ -359,15 +429,6 @@ def forget_bands(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> i
     ).rowcount
 
 
-def index_search(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:
-    """Full-text index these articles (news.article_search) in chunks."""
-    done = 0
-    for start in range(0, len(article_ids), 1000):
-        row = conn.execute(
-            "SELECT news.index_search(%s)", (list(article_ids[start : start + 1000]),)
-        ).fetchone()
-        done += row[0] if row else 0
-    return done
 
 
 _FEED_COLUMNS = (
@@ -492,186 +553,3 @@ def _store_raw_pages(conn: psycopg.Connection[Any], pages: Iterable[RawPage]) ->
         """INSERT INTO news.raw_pages SELECT * FROM stage_raw
            ON CONFLICT (sha256) DO NOTHING"""
     )
-
-
-def record_rejections(
-    conn: psycopg.Connection[Any], run_id: str, rejections: Iterable[Rejection]
-) -> int:
-    """Upsert rejections: a re-run of the same run updates, never duplicates."""
-    rows = [
-        (run_id, r.source, r.url, r.stage, r.reason, r.detail[:4000],
-         Jsonb(r.payload) if r.payload is not None else None)
-        for r in rejections
-    ]
-    if not rows:
-        return 0
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO news.rejections (run_id, source, url, stage, reason, detail, payload)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (run_id, source, stage, reason, coalesce(url, ''))
-               DO UPDATE SET detail = EXCLUDED.detail, payload = EXCLUDED.payload,
-                             rejected_at = now()""",
-            rows,
-        )
-    return len(rows)
-
-
-def start_run(
-    conn: psycopg.Connection[Any], run_id: str, trigger: str, started_at: datetime
-) -> None:
-    """Create the run's row; a re-run of the same run id marks it running again."""
-    with conn.transaction():
-        conn.execute(
-            """INSERT INTO news.run_log (run_id, trigger, started_at)
-               VALUES (%s, %s, %s)
-               ON CONFLICT (run_id) DO UPDATE
-               SET status = 'running', finished_at = NULL, message = NULL""",
-            (run_id, trigger, started_at),
-        )
-
-
-def record_source_counts(
-    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
-) -> None:
-    rows = [
-        (run_id, c.source, at, c.feeds_fetched, c.entries_seen, c.articles_fetched,
-         c.articles_extracted, c.articles_valid, c.articles_new, c.articles_seen_before,
-         c.rejections, c.articles_changed, c.near_duplicates)
-        for c in counts
-    ]
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO news.run_sources (run_id, source, finished_at, feeds_fetched,
-                   entries_seen, articles_fetched, articles_extracted, articles_valid,
-                   articles_new, articles_seen_before, rejections, articles_changed,
-                   near_duplicates)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (run_id, source) DO UPDATE SET
-                   articles_changed = EXCLUDED.articles_changed,
-                   near_duplicates = EXCLUDED.near_duplicates,
-                   finished_at = EXCLUDED.finished_at,
-                   feeds_fetched = EXCLUDED.feeds_fetched,
-                   entries_seen = EXCLUDED.entries_seen,
-                   articles_fetched = EXCLUDED.articles_fetched,
-                   articles_extracted = EXCLUDED.articles_extracted,
-                   articles_valid = EXCLUDED.articles_valid,
-                   articles_new = EXCLUDED.articles_new,
-                   articles_seen_before = EXCLUDED.articles_seen_before,
-                   rejections = EXCLUDED.rejections""",
-            rows,
-        )
-
-
-def source_history(
-    conn: psycopg.Connection[Any], sources: Iterable[str], run_id: str, limit: int = 50
-) -> dict[str, list[int]]:
-    """New-article counts of each source's earlier runs, newest first."""
-    rows = conn.execute(
-        """SELECT source, articles_new FROM (
-               SELECT source, articles_new, row_number() OVER (
-                          PARTITION BY source ORDER BY finished_at DESC) AS n
-               FROM news.run_sources WHERE source = ANY(%s) AND run_id <> %s) r
-           WHERE n <= %s ORDER BY source, n""",
-        (list(sources), run_id, limit),
-    ).fetchall()
-    history: dict[str, list[int]] = {}
-    for source, new in rows:
-        history.setdefault(source, []).append(new)
-    return history
-
-
-def record_quality(
-    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
-) -> None:
-    """One ``news.quality`` row per source that reached validation or has a gate verdict."""
-    rows = [
-        (run_id, c.source, at, c.validated, c.validated - c.validation_rejected,
-         c.validation_rejected, Jsonb(c.validation_reasons), c.gate or "skipped", c.gate_message)
-        for c in counts
-        if c.validated or c.gate == "failed"
-    ]
-    if not rows:
-        return
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """INSERT INTO news.quality (run_id, source, validated_at, rows_validated,
-                   rows_passed, rows_rejected, reasons, gate, gate_message)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (run_id, source) DO UPDATE SET
-                   validated_at = EXCLUDED.validated_at,
-                   rows_validated = EXCLUDED.rows_validated,
-                   rows_passed = EXCLUDED.rows_passed,
-                   rows_rejected = EXCLUDED.rows_rejected,
-                   reasons = EXCLUDED.reasons, gate = EXCLUDED.gate,
-                   gate_message = EXCLUDED.gate_message""",
-            rows,
-        )
-
-
-def quarantined(
-    conn: psycopg.Connection[Any],
-    run_id: str | None = None,
-    source: str | None = None,
-    reason: str | None = None,
-) -> list[tuple[int, dict[str, Any]]]:
-    """(rejection_id, payload) of validation rejections not resolved yet, newest
-    rejection per URL."""
-    rows = conn.execute(
-        """SELECT DISTINCT ON (url) rejection_id, payload FROM news.rejections
-           WHERE stage = 'validate' AND resolved_by IS NULL AND payload IS NOT NULL
-             AND (%(run)s::text IS NULL OR run_id = %(run)s)
-             AND (%(source)s::text IS NULL OR source = %(source)s)
-             AND (%(reason)s::text IS NULL OR reason = %(reason)s)
-           ORDER BY url, rejected_at DESC""",
-        {"run": run_id, "source": source, "reason": reason},
-    ).fetchall()
-    return [(rid, payload) for rid, payload in rows]
-
-
-def resolve_rejections(conn: psycopg.Connection[Any], urls: Iterable[str], run_id: str) -> int:
-    """Mark the validation rejections of these URLs as loaded by ``run_id``."""
-    with conn.transaction():
-        cur = conn.execute(
-            """UPDATE news.rejections SET resolved_by = %s
-               WHERE stage = 'validate' AND resolved_by IS NULL AND url = ANY(%s)""",
-            (run_id, list(urls)),
-        )
-    return cur.rowcount
-
-
-def flag_run(conn: psycopg.Connection[Any], run_id: str, message: str) -> None:
-    """Mark a run failed while it is still going (a quality gate), keeping the reason."""
-    with conn.transaction():
-        conn.execute(
-            """UPDATE news.run_log SET status = 'failed',
-                   message = concat_ws('; ', message, %s::text)
-               WHERE run_id = %s""",
-            (message, run_id),
-        )
-
-
-def finish_run(
-    conn: psycopg.Connection[Any],
-    run_id: str,
-    finished_at: datetime,
-    status: str = "success",
-    message: str | None = None,
-) -> dict[str, Any]:
-    """Close the run and return its row of ``news.runs``."""
-    with conn.transaction():
-        conn.execute(
-            """UPDATE news.run_log
-               SET finished_at = %(at)s, status = %(status)s,
-                   message = CASE WHEN %(message)s::text IS NULL THEN message
-                                  ELSE concat_ws('; ', message, %(message)s::text) END
-               WHERE run_id = %(run)s""",
-            {"at": finished_at, "status": status, "message": message, "run": run_id},
-        )
-    return run_summary(conn, run_id)
-
-
-def run_summary(conn: psycopg.Connection[Any], run_id: str) -> dict[str, Any]:
-    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        row = cur.execute("SELECT * FROM news.runs WHERE run_id = %s", (run_id,)).fetchone()
-    return dict(row) if row else {}

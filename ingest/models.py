@@ -114,6 +114,7 @@ class SourceCounts:
     articles_seen_before: int = 0
     articles_changed: int = 0
     near_duplicates: int = 0
+    articles_skipped: int = 0  # entries whose URL failed before and waits for its next try
     rejections: int = 0
     feed_status: str | None = None  # ok, not_modified, backoff, or a rejection reason
     reasons: dict[str, int] = field(default_factory=dict)

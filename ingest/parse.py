@@ -52,7 +52,7 @@ def parse_feed(
     source: str,
     url: str,
     content_type: str | None = None,
-    max_items: int = 200,
+    max_items: int | None = 200,
 ) -> ParsedFeed:
     """Entries of a feed body. Raises ParseError('not_a_feed') when it is none."""
     import feedparser

@@ -13,17 +13,22 @@ Expectations import is paid once, not per task). A worker that dies (a page
 that crashes the parser) takes only its own job down: the pool is rebuilt and
 the job tried once more. A job over the time it was given (a page that sends
 the parser into a loop) raises :class:`JobTimeout` and its worker is killed, the
-same way.
+same way. Workers die with the process that owns the pool, even when it is killed
+with SIGKILL (which runs no clean-up): see :func:`_die_with`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import multiprocessing
 import os
+import select
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -97,7 +102,8 @@ class ProcessPool:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=_context(self._method),
-                    initializer=self._initializer,
+                    initializer=_worker_init,
+                    initargs=(os.getpid(), self._method, self._initializer),
                 )
                 # Spawn every worker now, not at the first job, and without the main
                 # module: workers need ingest's functions only, and re-running the
@@ -181,6 +187,59 @@ def _close_shared() -> None:
 # A process started by multiprocessing joins its children before atexit handlers run:
 # close the pools in multiprocessing's own exit step first, or it waits forever.
 multiprocessing.util.Finalize(None, _close_shared, exitpriority=100)
+
+
+def _worker_init(
+    owner: int, method: str, initializer: Callable[[], None] | None
+) -> None:
+    """A worker's first steps: die with the pool's owner, then its own initializer."""
+    _die_with(owner, kernel_signal=method == "forkserver")
+    if initializer is not None:
+        initializer()
+
+
+def _die_with(owner: int, kernel_signal: bool) -> None:
+    """End this process as soon as ``owner`` ends.
+
+    A killed owner runs no clean-up, and a worker blocked on its job queue never
+    notices (it holds that pipe's write end itself). So a thread of the worker's
+    waits on a pidfd of the owner (a poll once a second where pidfds are missing)
+    and exits the process. Workers forked by the forkserver also ask the kernel for
+    SIGKILL when their parent ends: the forkserver, which itself exits when the owner
+    does; that signal arrives even while the worker's job holds the GIL. (Not for
+    spawned workers: their parent thread in the owner may end before the owner.)"""
+    if kernel_signal:
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    try:
+        pidfd: int | None = os.pidfd_open(owner)
+    except (AttributeError, OSError):
+        pidfd = None
+    if not _alive(owner):
+        os._exit(1)
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(owner):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -30,12 +30,13 @@ from urllib.parse import urldefrag
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest import db, extract, load, pipeline, stories, validate
+from ingest import db, derive, extract, load, pipeline, runs, validate
 from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
 from ingest.models import Article, Rejection
 from ingest.pool import ProcessPool
+from ingest.rejections import record_rejections
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +87,18 @@ def reextract(
     """Extract the stored raw pages of the articles of ``source`` (all by default)
     first seen since ``since`` again, and update the warehouse."""
     run_id = run_id or pipeline.new_run_id("reextract")
-    pipeline.begin_run(dsn, run_id, "reextract", config.settings.story_window_days)
-    result = ReextractResult(run_id)
-    pool = ProcessPool.shared(workers or config.settings.extract_workers, extract.warm_up)
-    try:
-        with db.connect(dsn, autocommit=True) as conn:
-            for stored in _rounds(conn, source, since):
-                _round(conn, config, pool, stored, result)
-    except BaseException as exc:
-        pipeline.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
-        raise
-    pipeline.end_run(dsn, run_id)
+    with runs.RunGuard(dsn, run_id):
+        pipeline.begin_run(dsn, run_id, "reextract", config.settings)
+        result = ReextractResult(run_id)
+        pool = ProcessPool.shared(workers or config.settings.extract_workers, extract.warm_up)
+        try:
+            with db.connect(dsn, autocommit=True) as conn:
+                for stored in _rounds(conn, source, since):
+                    _round(conn, config, pool, stored, result)
+        except BaseException as exc:
+            pipeline.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+            raise
+        pipeline.end_run(dsn, run_id)
     return result
 
 
@@ -178,7 +180,7 @@ def _round(
         result.new_items += loaded.new
     for rejection in rejections:
         result.rejected[rejection.reason] = result.rejected.get(rejection.reason, 0) + 1
-    load.record_rejections(conn, result.run_id, rejections)
+    record_rejections(conn, result.run_id, rejections)
 
 
 def _source(config: Config, name: str) -> SourceConfig:
@@ -251,7 +253,7 @@ def _apply(
         return
     fresh: list[tuple[int, Article]] = []
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (load.LOAD_LOCK,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (db.LOAD_LOCK,))
         owners = dict(conn.execute(
             "SELECT content_hash, article_id FROM news.articles WHERE content_hash = ANY(%s)",
             ([a.content_hash for _, a in changed],)).fetchall())
@@ -274,9 +276,9 @@ def _apply(
             else:
                 result.changed_metadata += 1
             _update(conn, stored.article_id, article, text_changed)
+        derive.enqueue(conn, [aid for aid, _ in fresh], datetime.now(UTC))
     if fresh:
-        stories.link_stories(conn, fresh, window)
-        load.index_search(conn, [aid for aid, _ in fresh])
+        derive.drain(conn, window, fresh, only=[aid for aid, _ in fresh])
 
 
 def _keep_version(conn: psycopg.Connection[Any], article_id: int, run_id: str) -> None:

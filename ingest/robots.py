@@ -22,7 +22,12 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
+from ingest.errors import PermanentFetchError
+
 ROBOTS_MAX_BYTES = 512 * 1024
+#: Why a host may not be asked at all: reported as such, not as a robots.txt failure.
+_HOST_REFUSED = frozenset({"private_address", "host_not_allowed", "bad_scheme", "bad_url",
+                           "dns_error"})
 MAX_AGE = timedelta(hours=24)
 FAILURE_AGE = timedelta(hours=1)
 AGENT = "news-ingest"
@@ -63,6 +68,12 @@ class Rules:
         self._parser: Any = None
         if entry.status is not None and 200 <= entry.status < 300 and entry.body.strip():
             self._parser = Protego.parse(entry.body)
+
+    @property
+    def unreachable(self) -> bool:
+        """robots.txt could not be read (5xx, or no answer): everything is disallowed
+        for now, and that may pass."""
+        return self.entry.status is None or self.entry.status >= 500
 
     def allowed(self, url: str) -> bool:
         status = self.entry.status
@@ -116,6 +127,10 @@ class RobotsCache:
         self.fetched += 1
         try:
             status, body, headers = await self._fetch(origin + "/robots.txt")
+        except PermanentFetchError as exc:
+            if exc.reason in _HOST_REFUSED:
+                raise  # the page would be refused for the same reason: say that one
+            return RobotsEntry(origin, None, "", now, now + FAILURE_AGE)
         except Exception:
             return RobotsEntry(origin, None, "", now, now + FAILURE_AGE)
         age = FAILURE_AGE if status >= 500 else min(_max_age(headers) or MAX_AGE, MAX_AGE)

@@ -22,13 +22,23 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import psycopg
 
+from ingest.db import LOAD_LOCK
 from ingest.dedup import CONTAINMENT, band_keys, containment, shingles
-from ingest.load import LOAD_LOCK
 from ingest.models import Article
+
+
+class Fresh(NamedTuple):
+    """A new or changed article, as the near-duplicate stage needs it."""
+
+    article_id: int
+    bands: Sequence[int]
+    seen_at: datetime | None
+    text: str
+    source: str
 
 
 def link_stories(
@@ -37,43 +47,54 @@ def link_stories(
     """Index the band keys of new (or changed) articles and join each new one to the
     story of the earliest document it near-duplicates, in one transaction. Returns,
     per source, how many joined another document's story."""
-    keyed = [(aid, a) for aid, a in fresh if a.bands]
-    if not keyed:
-        return {}
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
-        conn.execute("CREATE TEMP TABLE fresh_bands (article_id bigint, band_hash bigint, "
-                     "seen_at timestamptz) ON COMMIT DROP")
-        with conn.cursor() as cur, cur.copy(
-            "COPY fresh_bands (article_id, band_hash, seen_at) FROM STDIN"
-        ) as copy:
-            copy.write(_band_lines((aid, a.bands or (), a.fetched_at) for aid, a in keyed))
-        pairs = conn.execute(
-            """SELECT DISTINCT f.article_id, m.article_id
-               FROM fresh_bands f JOIN news.minhash_bands m ON m.band_hash = f.band_hash
-               WHERE m.article_id <> f.article_id AND m.first_seen_at >= f.seen_at - %s
-               UNION
-               SELECT f.article_id, g.article_id
-               FROM fresh_bands f JOIN fresh_bands g
-                 ON g.band_hash = f.band_hash AND g.article_id < f.article_id""",
-            (window,),
-        ).fetchall()
-        conn.execute(  # in key order: the index is then written page after page
-            """INSERT INTO news.minhash_bands (band_hash, article_id, first_seen_at)
-               SELECT band_hash, article_id, seen_at FROM fresh_bands ORDER BY band_hash"""
-        )
-        if not pairs:
-            return {}
-        texts = {aid: a.text for aid, a in keyed}
-        known = _articles(conn, {x for pair in pairs for x in pair}, skip_text=set(texts))
-        texts.update({aid: row[2] for aid, row in known.items() if row[2] is not None})
-        sources = {aid: a.source for aid, a in keyed}
-        joined: dict[str, int] = {}
-        for members in _components(pairs, _verifier(texts)):
-            for aid in _assign(conn, members, known):
-                if aid in sources:
-                    joined[sources[aid]] = joined.get(sources[aid], 0) + 1
-        return joined
+        return link_fresh(conn, [
+            Fresh(aid, a.bands or (), a.fetched_at, a.text, a.source) for aid, a in fresh
+        ], window)
+
+
+def link_fresh(
+    conn: psycopg.Connection[Any], fresh: Sequence[Fresh], window: timedelta
+) -> dict[str, int]:
+    """:func:`link_stories`'s work, inside the caller's transaction, which holds the
+    load lock (ingest.derive marks its queue in the same transaction)."""
+    keyed = [f for f in fresh if f.bands]
+    if not keyed:
+        return {}
+    conn.execute("CREATE TEMP TABLE fresh_bands (article_id bigint, band_hash bigint, "
+                 "seen_at timestamptz) ON COMMIT DROP")
+    with conn.cursor() as cur, cur.copy(
+        "COPY fresh_bands (article_id, band_hash, seen_at) FROM STDIN"
+    ) as copy:
+        copy.write(_band_lines((f.article_id, f.bands, f.seen_at) for f in keyed))
+    pairs = conn.execute(
+        """SELECT DISTINCT f.article_id, m.article_id
+           FROM fresh_bands f JOIN news.minhash_bands m ON m.band_hash = f.band_hash
+           WHERE m.article_id <> f.article_id AND m.first_seen_at >= f.seen_at - %s
+           UNION
+           SELECT f.article_id, g.article_id
+           FROM fresh_bands f JOIN fresh_bands g
+             ON g.band_hash = f.band_hash AND g.article_id < f.article_id""",
+        (window,),
+    ).fetchall()
+    conn.execute(  # in key order: the index is then written page after page
+        """INSERT INTO news.minhash_bands (band_hash, article_id, first_seen_at)
+           SELECT band_hash, article_id, seen_at FROM fresh_bands ORDER BY band_hash"""
+    )
+    conn.execute("DROP TABLE fresh_bands")
+    if not pairs:
+        return {}
+    texts = {f.article_id: f.text for f in keyed}
+    known = _articles(conn, {x for pair in pairs for x in pair}, skip_text=set(texts))
+    texts.update({aid: row[2] for aid, row in known.items() if row[2] is not None})
+    sources = {f.article_id: f.source for f in keyed}
+    joined: dict[str, int] = {}
+    for members in _components(pairs, _verifier(texts)):
+        for aid in _assign(conn, members, known):
+            if aid in sources:
+                joined[sources[aid]] = joined.get(sources[aid], 0) + 1
+    return joined
 
 
 def rebuild_stories(
@@ -90,6 +111,12 @@ def rebuild_stories(
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
             conn.execute("SET LOCAL work_mem = '256MB'")
             conn.execute("TRUNCATE news.minhash_bands")
+            # Queued articles of the window get their keys and story here, not again later.
+            conn.execute(
+                """UPDATE news.derive_queue q SET linked = true FROM news.articles a
+                   WHERE a.article_id = q.article_id AND a.first_seen_at >= now() - %s""",
+                (window,),
+            )
             conn.execute("DROP INDEX IF EXISTS news.minhash_bands_hash")
             with tempfile.TemporaryFile("w+", encoding="ascii") as spool:
                 indexed = _spool_bands(conn, window, executor, pool.workers, spool)
@@ -116,6 +143,7 @@ def rebuild_stories(
             for members in _components(pairs, _verifier(texts)):
                 _assign(conn, members, known)
                 linked += len(members)
+            _mark_complete(conn)
         return indexed, linked
     finally:
         pool.close()
@@ -150,17 +178,23 @@ def _drain(future: Future[tuple[str, int]], spool: IO[str]) -> int:
 
 
 def ensure_story_index(conn: psycopg.Connection[Any], window: timedelta) -> int:
-    """Rebuild the stories when news.minhash_bands is empty but articles within
-    ``window`` exist (PostgreSQL empties unlogged tables after a crash). Returns the
+    """Rebuild the stories when news.minhash_bands lost its rows: PostgreSQL empties
+    unlogged tables in its recovery from a crash, maybe in the middle of a pass that
+    then goes on loading. Its sentinel row (article 0, written with every full build)
+    tells: gone, the index is incomplete, even if rows were added since. Returns the
     number of articles indexed again, 0 when nothing was missing."""
-    missing = conn.execute(
-        """SELECT NOT EXISTS (SELECT 1 FROM news.minhash_bands)
-                  AND EXISTS (SELECT 1 FROM news.articles WHERE first_seen_at >= now() - %s)""",
-        (window,),
+    intact = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM news.minhash_bands WHERE band_hash = 0 AND article_id = 0)"
     ).fetchone()
-    if not missing or not missing[0]:
+    if intact and intact[0]:
         return 0
     return rebuild_stories(conn, window)[0]
+
+
+def _mark_complete(conn: psycopg.Connection[Any]) -> None:
+    """The sentinel of a complete index: outside every window, so never a candidate."""
+    conn.execute("INSERT INTO news.minhash_bands (band_hash, article_id, first_seen_at) "
+                 "VALUES (0, 0, '-infinity')")
 
 
 def _band_chunk(rows: list[tuple[int, datetime, str]]) -> tuple[str, int]:

@@ -89,4 +89,5 @@ def test_a_run_over_all_of_them(server: LoopbackServer, dsn: str, conn: psycopg.
     reasons = dict(conn.execute("SELECT reason, count(*) FROM news.rejections GROUP BY 1").fetchall())
     assert reasons.get("host_not_allowed", 0) > 100
     assert set(reasons) <= {"host_not_allowed", "not_a_feed", "empty_feed", "feed_malformed",
-                            "http_404", "not_html", "no_content", "too_short", "bad_scheme"}, reasons
+                            "http_404", "not_html", "no_content", "too_short", "bad_scheme",
+                            "feed_truncated"}, reasons

@@ -95,7 +95,8 @@ def test_transient_failures_make_the_next_pass_read_the_feed_again(
             f"<item><title>s</title><link>{server.base}/story</link></item></channel></rss>")
     url = server.static("/feed.xml", feed, content_type="application/rss+xml",
                         headers={"ETag": '"same"'})
-    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20,
+                                        "url_retry_backoff": 0},  # the story is due at once
                            "sources": [{"name": "s", "url": url}]})
     first = run_pass(config, dsn)
     assert first.counts[0].reasons == {"http_503": 1}
@@ -107,6 +108,44 @@ def test_transient_failures_make_the_next_pass_read_the_feed_again(
     assert third.counts[0].feed_status == "ok"  # the test server ignores If-None-Match
     feed_requests = [hdrs for _, path, hdrs in server.requests if path == "/feed.xml"]
     assert feed_requests[2].get("If-None-Match") == '"same"'
+
+
+def test_failing_urls_wait_for_their_next_try_and_404s_are_given_up(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    server.static("/ok", ARTICLE.format(t="A fine story"))
+    server.static("/busy", "", status=503)
+    feed = ("<rss version='2.0'><channel><title>t</title>"
+            + "".join(f"<item><title>{p}</title><link>{server.base}/{p}</link></item>"
+                      for p in ("ok", "busy", "gone"))
+            + "</channel></rss>")
+    url = server.static("/feed.xml", feed, content_type="application/rss+xml",
+                        headers={"ETag": '"same"'})
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "s", "url": url}]})
+    first = run_pass(config, dsn)
+    assert first.counts[0].reasons == {"http_503": 1, "http_404": 1}
+
+    def asked(path: str) -> int:
+        return sum(1 for _, p, _ in server.requests if p == path)
+
+    busy, gone = asked("/busy"), asked("/gone")
+    second = run_pass(config, dsn)  # at once: neither failing URL is asked again
+    assert (asked("/busy"), asked("/gone")) == (busy, gone)
+    assert second.counts[0].articles_skipped == 2 and second.counts[0].rejections == 0
+    assert second.summary["articles_skipped"] == 2
+    # the feed is read in full (no 304): the busy page is due again later
+    assert "If-None-Match" not in [h for _, p, h in server.requests if p == "/feed.xml"][1]
+    rows = dict(conn.execute("SELECT url, given_up FROM news.failing_urls").fetchall())
+    assert rows == {f"{server.base}/busy": False, f"{server.base}/gone": True}
+    conn.execute("UPDATE news.url_failures SET next_try_at = now() - interval '1 second' "
+                 "WHERE NOT (next_try_at IS NULL)")
+    server.static("/busy", ARTICLE.format(t="Busy no more"))
+    third = run_pass(config, dsn)  # the busy page is due: asked, loaded, forgotten
+    assert (asked("/busy"), asked("/gone")) == (busy + 1, gone)
+    assert third.counts[0].articles_new == 1
+    assert dict(conn.execute("SELECT url, given_up FROM news.failing_urls").fetchall()) == {
+        f"{server.base}/gone": True}
 
 
 def test_wrong_and_missing_charsets_come_out_clean(

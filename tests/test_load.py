@@ -11,7 +11,7 @@ import pytest
 
 from ingest import load
 from ingest.dedup import band_keys, content_hash, word_count
-from ingest.models import Article, Rejection
+from ingest.models import Article
 
 SEEN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -120,29 +120,6 @@ def test_raw_pages_are_content_addressed(conn: psycopg.Connection[Any]) -> None:
     assert conn.execute("SELECT count(*) FROM news.raw_pages").fetchone() == (1,)
 
 
-def test_rejections_upsert_per_run(conn: psycopg.Connection[Any]) -> None:
-    rows = [Rejection("s", "fetch", "http_404", "HTTP 404", "https://ex.org/x"),
-            Rejection("s", "parse", "not_a_feed", "html page", None)]
-    load.record_rejections(conn, "r1", rows)
-    load.record_rejections(conn, "r1", rows)
-    assert conn.execute("SELECT count(*) FROM news.rejections").fetchone() == (2,)
-    load.record_rejections(conn, "r2", rows)
-    assert conn.execute("SELECT count(*) FROM news.rejections").fetchone() == (4,)
-
-
-def test_run_bookkeeping(conn: psycopg.Connection[Any]) -> None:
-    from ingest.models import SourceCounts
-
-    load.start_run(conn, "r1", "cli", SEEN)
-    load.record_source_counts(conn, "r1", [SourceCounts("a", entries_seen=3, articles_new=2),
-                                           SourceCounts("b", entries_seen=1, rejections=1)], SEEN)
-    load.record_source_counts(conn, "r1", [SourceCounts("a", entries_seen=3, articles_new=2)], SEEN)
-    summary = load.finish_run(conn, "r1", SEEN)
-    assert summary["status"] == "success"
-    assert (summary["sources"], summary["entries_seen"], summary["articles_new"],
-            summary["rejections"]) == (2, 4, 2, 1)
-
-
 def _load_in_process(dsn: str, run_id: str, start: int, barrier: Any) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         barrier.wait()
@@ -189,3 +166,20 @@ def test_an_edited_article_keeps_only_its_new_texts_near_duplicate_keys(
     result = load.load_batch(conn, "r2", [keyed(edited)])
     assert result.changed_by_source == {"s": 1}
     assert keys() == set(band_keys(edited) or ())
+
+
+def test_a_record_the_database_refuses_is_returned_and_the_rest_loaded(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """A value PostgreSQL cannot store (a NUL character in text) in one record of a
+    batch: the others load, that one comes back with the database's reason."""
+    batch = [art(n) for n in range(6)]
+    batch[3].feed_title = "bad\x00title"
+    raw = load.RawPage("cd" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
+    result, refused = load.load_what_fits(conn, "r1", batch, [raw],
+                                          connection_lost=lambda: conn.broken)
+    assert result.new == 5 and [a.url for a, _ in refused] == [batch[3].url]
+    assert "0x00" in refused[0][1] or "NUL" in refused[0][1]
+    assert counts(conn)[0] == 5
+    assert conn.execute("SELECT count(*) FROM news.raw_pages").fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM news.derive_queue").fetchone() == (5,)

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 import yaml
 
-from conftest import CORPUS, LoopbackServer
+from conftest import CORPUS, LoopbackServer, long_article
 from ingest.config import parse_config
 from ingest.demo.site import sources_yaml
 from ingest.pipeline import run_pass
@@ -199,18 +199,149 @@ def test_a_list_page_splits_into_one_record_per_item(
 
 
 def test_a_page_over_the_extraction_time_is_rejected_and_kept(
-    demo_site: Any, dsn: str, conn: psycopg.Connection[Any]
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
 ) -> None:
-    """A page that keeps its worker too long (here: every page, the limit being tiny)
+    """A page that keeps its worker too long (seconds, against a limit of half a second)
     is rejected as extract_timeout, its raw page kept, and the run ends."""
-    data = yaml.safe_load(sources_yaml(demo_site.base))
-    data["settings"]["extract_timeout"] = 0.001
-    data["sources"] = [s for s in data["sources"] if s["name"] == "seoul-herald"]
-    result = run_pass(parse_config(data), dsn)
+    page = server.static("/long", long_article())
+    feed = server.static("/feed.xml", "<rss version='2.0'><channel><title>t</title><item>"
+                         f"<title>long</title><link>{page}</link></item></channel></rss>",
+                         content_type="application/rss+xml")
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"],
+                                        "extract_timeout": 0.5},
+                           "sources": [{"name": "long", "url": feed}]})
+    result = run_pass(config, dsn)
     counts = table_counts(conn)
-    assert counts["articles"] == 0
-    reasons = dict(conn.execute(
-        "SELECT reason, count(*) FROM news.rejections WHERE stage = 'extract' GROUP BY reason"))
-    assert reasons.get("extract_timeout", 0) >= 1
-    assert sum(reasons.values()) == counts["raw_pages"] >= 2
-    assert result.summary["status"] in ("success", "failed")
+    assert counts["articles"] == 0 and counts["raw_pages"] == 1
+    assert conn.execute("SELECT stage, reason, url FROM news.rejections").fetchall() == [
+        ("extract", "extract_timeout", page)]
+    assert result.summary["status"] == "success"
+
+
+def _feed(server: LoopbackServer, path: str, links: list[str]) -> str:
+    items = "".join(f"<item><title>{n}</title><link>{link}</link></item>"
+                    for n, link in enumerate(links))
+    return server.static(path, f"<rss version='2.0'><channel><title>t</title>{items}"
+                         "</channel></rss>", content_type="application/rss+xml")
+
+
+def _page(title: str) -> str:
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            + "".join(f"<p>{title} is told in paragraph {n}, which has words enough to be an "
+                      "article for the validation rules of the pipeline.</p>" for n in range(8))
+            + "</article></body></html>")
+
+
+def test_an_unforeseen_exception_is_one_sources_rejection(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug (here planted: feedparser's own crashes are fixed, and this must hold for
+    the next one nobody foresaw) fails its source, never the pass."""
+    from ingest import parse
+
+    good = _feed(server, "/good.xml", [server.static("/a", _page("A good story"))])
+    bad = _feed(server, "/bad.xml", [server.static("/b", _page("Another story"))])
+    real = parse.parse_feed
+
+    def crashing(body: bytes, **kwargs: Any) -> Any:
+        if kwargs["source"] == "bad":
+            raise KeyError("planted")
+        return real(body, **kwargs)
+
+    monkeypatch.setattr(parse, "parse_feed", crashing)
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "good", "url": good}, {"name": "bad", "url": bad}]})
+    result = run_pass(config, dsn)
+    assert result.summary["status"] == "success"
+    assert conn.execute("SELECT source FROM news.articles").fetchall() == [("good",)]
+    row = conn.execute("SELECT source, stage, reason, detail FROM news.rejections").fetchone()
+    assert row is not None and row[:3] == ("bad", "parse", "internal_error")
+    assert row[3].startswith(f"feed {bad}: KeyError: 'planted' (at ") and "crashing" in row[3]
+    health = conn.execute("SELECT last_status, consecutive_failures FROM news.feed_health "
+                          "WHERE source = 'bad'").fetchone()
+    assert health == ("internal_error", 1)  # it counts toward the feed's back-off
+
+
+def test_an_unforeseen_exception_is_one_entrys_rejection(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ingest import pipeline
+
+    links = [server.static(f"/{n}", _page(f"Story number {n}")) for n in range(3)]
+    feed = _feed(server, "/feed.xml", links)
+    real = pipeline._article
+
+    def crashing(*args: Any) -> Any:
+        if args[2].url.endswith("/1"):
+            raise TypeError("planted")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "_article", crashing)
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "s", "url": feed}]})
+    result = run_pass(config, dsn)
+    assert result.summary["status"] == "success" and result.summary["articles_new"] == 2
+    assert conn.execute("SELECT url, reason FROM news.rejections").fetchall() == [
+        (links[1], "internal_error")]
+    assert conn.execute("SELECT url FROM news.failing_urls").fetchall() == [(links[1],)]
+
+
+def test_a_link_too_long_to_index_is_refused_not_the_batch(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """A URL longer than a btree entry holds (about 2.7 kB) once failed its whole batch."""
+    import base64
+    import os
+
+    page = server.static("/huge", _page("A story behind a huge link"))
+    links = [server.static(f"/{n}", _page(f"Story number {n}")) for n in range(4)]
+    huge = page + "?session=" + base64.urlsafe_b64encode(os.urandom(6000)).decode()
+    feed = _feed(server, "/feed.xml", [*links[:2], huge, *links[2:]])
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "s", "url": feed}]})
+    result = run_pass(config, dsn)
+    assert result.summary["status"] == "success"
+    assert sorted(r[0] for r in conn.execute("SELECT url FROM news.articles")) == sorted(links)
+    row = conn.execute("SELECT stage, reason, detail, length(url) FROM news.rejections").fetchone()
+    assert row is not None and row[:2] == ("fetch", "bad_url") and "at most 2,048" in row[2]
+    assert row[3] <= 2048
+    assert ("/huge", ) not in {(p,) for _, p, _ in server.requests}
+
+
+def test_a_long_feed_is_taken_a_part_each_pass(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    links = [server.static(f"/{n}", _page(f"Story number {n}")) for n in range(12)]
+    feed = _feed(server, "/feed.xml", links)
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20,
+                                        "max_items_per_feed": 5},
+                           "sources": [{"name": "s", "url": feed}]})
+    first = run_pass(config, dsn)
+    assert first.counts[0].articles_new == 5 and first.counts[0].reasons == {"feed_truncated": 1}
+    detail = conn.execute("SELECT detail FROM news.rejections").fetchone()
+    assert detail is not None and "12 new entries, 5 taken" in detail[0]
+    second = run_pass(config, dsn)
+    assert second.counts[0].articles_new == 5 and second.counts[0].articles_seen_before == 5
+    third = run_pass(config, dsn)
+    assert third.counts[0].articles_new == 2 and third.counts[0].reasons == {}
+    stored = {r[0] for r in conn.execute("SELECT url FROM news.articles")}
+    assert stored == set(links)
+
+
+def test_links_to_private_addresses_are_refused_as_such(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """Not as robots (robots.txt of such a host cannot be asked either: say why)."""
+    feed = _feed(server, "/feed.xml", ["http://10.0.0.1/a", "http://169.254.169.254/latest/",
+                                       "http://[fd00::1]/x"])
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"]},
+                           "sources": [{"name": "s", "url": feed}]})
+    run_pass(config, dsn)
+    reasons = dict(conn.execute("SELECT url, reason FROM news.rejections").fetchall())
+    assert reasons == {"http://10.0.0.1/a": "private_address",
+                       "http://169.254.169.254/latest/": "private_address",
+                       "http://[fd00::1]/x": "private_address"}
+    given_up = conn.execute("SELECT count(*) FROM news.failing_urls WHERE given_up").fetchone()
+    assert given_up == (3,)

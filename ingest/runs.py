@@ -1,0 +1,281 @@
+"""Run bookkeeping: ``news.run_log`` (read as ``news.runs``), ``news.run_sources`` and
+``news.quality``, and how a run whose process died gets closed.
+
+A process working on a run holds a :class:`RunGuard`: a shared advisory lock on the
+run, on a connection of its own, and a heartbeat every 30 s. A kill (SIGKILL
+included) closes that connection, so the lock goes with the process.
+:func:`close_abandoned`, called by every pass, by the DAG's ``finish`` and by
+``news-ingest db repair``, closes as ``aborted`` the runs still ``running`` whose
+lock nobody holds: at once for runs that one process carries from start to end
+(the CLI, the demo, revalidate, reextract), and after ``stale_after`` without a
+heartbeat for Airflow runs, whose tasks run one after another in different
+processes (a queued ingest task holds nothing yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from ingest import db
+from ingest.models import SourceCounts
+
+log = logging.getLogger(__name__)
+
+RUN_LOCK = 0x72756E73  # 'runs': the advisory lock class of runs, keyed by hashtext(run_id)
+HEARTBEAT_SECONDS = 30.0
+#: Triggers whose runs are carried by several processes in turn (Airflow's tasks).
+_SPANS_PROCESSES = frozenset({"airflow"})
+
+
+def owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def start_run(
+    conn: psycopg.Connection[Any], run_id: str, trigger: str, started_at: datetime
+) -> None:
+    """Create the run's row; a re-run of the same run id marks it running again."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO news.run_log (run_id, trigger, started_at, heartbeat_at, owner)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (run_id) DO UPDATE
+               SET status = 'running', finished_at = NULL, message = NULL,
+                   heartbeat_at = EXCLUDED.heartbeat_at, owner = EXCLUDED.owner""",
+            (run_id, trigger, started_at, started_at, owner()),
+        )
+
+
+class RunGuard:
+    """Marks a run as worked on by this process for as long as the ``with`` block
+    lasts: a shared advisory lock on a connection of its own, and a heartbeat thread.
+
+    The lock is shared, so the mapped tasks of one Airflow run hold it together. If
+    the connection drops (the warehouse restarted), the heartbeat reconnects and takes
+    the lock again; a run closed as aborted meanwhile is marked running again."""
+
+    def __init__(self, dsn: str, run_id: str, interval: float = HEARTBEAT_SECONDS) -> None:
+        self.dsn = dsn
+        self.run_id = run_id
+        self.interval = interval
+        self._conn: psycopg.Connection[Any] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> RunGuard:
+        self._connect()
+        self._thread = threading.Thread(target=self._beat_forever, name="run-heartbeat",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()  # releases the lock
+
+    def _connect(self) -> None:
+        conn = db.connect(self.dsn, autocommit=True)
+        conn.execute("SELECT pg_advisory_lock_shared(%s, hashtext(%s))", (RUN_LOCK, self.run_id))
+        self._conn = conn
+        with contextlib.suppress(psycopg.errors.UndefinedTable):  # a warehouse not migrated yet
+            self._beat()
+
+    def _beat(self) -> None:
+        assert self._conn is not None
+        self._conn.execute(
+            """UPDATE news.run_log
+               SET heartbeat_at = now(), owner = %s,
+                   finished_at = CASE WHEN status = 'aborted' THEN NULL ELSE finished_at END,
+                   status = CASE WHEN status = 'aborted' THEN 'running' ELSE status END
+               WHERE run_id = %s""",
+            (owner(), self.run_id),
+        )
+
+    def _beat_forever(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if self._conn is None or self._conn.closed or self._conn.broken:
+                    if self._conn is not None:
+                        self._conn.close()
+                    self._connect()
+                else:
+                    self._beat()
+            except Exception as exc:  # the warehouse is away: the pass itself reports it
+                log.debug("run heartbeat failed: %s", exc)
+
+
+def close_abandoned(
+    conn: psycopg.Connection[Any], stale_after: timedelta = timedelta(hours=1)
+) -> list[str]:
+    """Close as ``aborted`` the runs left ``running`` by a process that died. Returns
+    their ids. Safe beside live runs: one whose lock is held is never touched."""
+    rows = conn.execute(
+        """SELECT run_id, trigger, coalesce(heartbeat_at, started_at) < now() - %s
+           FROM news.run_log WHERE status = 'running' ORDER BY started_at""",
+        (stale_after,),
+    ).fetchall()
+    closed = []
+    for run_id, trigger, stale in rows:
+        if trigger in _SPANS_PROCESSES and not stale:
+            continue  # between two tasks of a live Airflow run, nothing holds the lock
+        free = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                            (RUN_LOCK, run_id)).fetchone()
+        if not free or not free[0]:
+            continue
+        try:
+            done = conn.execute(
+                """UPDATE news.run_log
+                   SET status = 'aborted', finished_at = coalesce(heartbeat_at, started_at),
+                       message = concat_ws('; ', message, %s::text)
+                   WHERE run_id = %s AND status = 'running'""",
+                ("aborted: the process working on the run stopped without closing it "
+                 f"(last sign of life at the time in finished_at); closed by {owner()}",
+                 run_id),
+            ).rowcount
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (RUN_LOCK, run_id))
+        if done:
+            closed.append(run_id)
+            log.warning("run %s was left running by a process that died: closed as aborted",
+                        run_id)
+    return closed
+
+
+def record_source_counts(
+    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
+) -> None:
+    rows = [
+        (run_id, c.source, at, c.feeds_fetched, c.entries_seen, c.articles_fetched,
+         c.articles_extracted, c.articles_valid, c.articles_new, c.articles_seen_before,
+         c.rejections, c.articles_changed, c.near_duplicates, c.articles_skipped)
+        for c in counts
+    ]
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO news.run_sources (run_id, source, finished_at, feeds_fetched,
+                   entries_seen, articles_fetched, articles_extracted, articles_valid,
+                   articles_new, articles_seen_before, rejections, articles_changed,
+                   near_duplicates, articles_skipped)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (run_id, source) DO UPDATE SET
+                   articles_changed = EXCLUDED.articles_changed,
+                   near_duplicates = EXCLUDED.near_duplicates,
+                   finished_at = EXCLUDED.finished_at,
+                   feeds_fetched = EXCLUDED.feeds_fetched,
+                   entries_seen = EXCLUDED.entries_seen,
+                   articles_fetched = EXCLUDED.articles_fetched,
+                   articles_extracted = EXCLUDED.articles_extracted,
+                   articles_valid = EXCLUDED.articles_valid,
+                   articles_new = EXCLUDED.articles_new,
+                   articles_seen_before = EXCLUDED.articles_seen_before,
+                   rejections = EXCLUDED.rejections,
+                   articles_skipped = EXCLUDED.articles_skipped""",
+            rows,
+        )
+
+
+def source_history(
+    conn: psycopg.Connection[Any], sources: Iterable[str], run_id: str, limit: int = 50
+) -> dict[str, list[int]]:
+    """New-article counts of each source's earlier runs, newest first."""
+    rows = conn.execute(
+        """SELECT source, articles_new FROM (
+               SELECT source, articles_new, row_number() OVER (
+                          PARTITION BY source ORDER BY finished_at DESC) AS n
+               FROM news.run_sources WHERE source = ANY(%s) AND run_id <> %s) r
+           WHERE n <= %s ORDER BY source, n""",
+        (list(sources), run_id, limit),
+    ).fetchall()
+    history: dict[str, list[int]] = {}
+    for source, new in rows:
+        history.setdefault(source, []).append(new)
+    return history
+
+
+def record_quality(
+    conn: psycopg.Connection[Any], run_id: str, counts: Iterable[SourceCounts], at: datetime
+) -> None:
+    """One ``news.quality`` row per source that reached validation or has a gate verdict."""
+    rows = [
+        (run_id, c.source, at, c.validated, c.validated - c.validation_rejected,
+         c.validation_rejected, Jsonb(c.validation_reasons), c.gate or "skipped", c.gate_message)
+        for c in counts
+        if c.validated or c.gate == "failed"
+    ]
+    if not rows:
+        return
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO news.quality (run_id, source, validated_at, rows_validated,
+                   rows_passed, rows_rejected, reasons, gate, gate_message)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (run_id, source) DO UPDATE SET
+                   validated_at = EXCLUDED.validated_at,
+                   rows_validated = EXCLUDED.rows_validated,
+                   rows_passed = EXCLUDED.rows_passed,
+                   rows_rejected = EXCLUDED.rows_rejected,
+                   reasons = EXCLUDED.reasons, gate = EXCLUDED.gate,
+                   gate_message = EXCLUDED.gate_message""",
+            rows,
+        )
+
+
+def note_run(conn: psycopg.Connection[Any], run_id: str, note: str) -> None:
+    """Add a note to the run's message (once, however often it is added)."""
+    with conn.transaction():
+        conn.execute(
+            """UPDATE news.run_log SET message = concat_ws('; ', message, %s::text)
+               WHERE run_id = %s AND (message IS NULL OR strpos(message, %s) = 0)""",
+            (note, run_id, note),
+        )
+
+
+def flag_run(conn: psycopg.Connection[Any], run_id: str, message: str) -> None:
+    """Mark a run failed while it is still going (a quality gate), keeping the reason."""
+    with conn.transaction():
+        conn.execute(
+            """UPDATE news.run_log SET status = 'failed',
+                   message = concat_ws('; ', message, %s::text)
+               WHERE run_id = %s AND (message IS NULL OR strpos(message, %s) = 0)""",
+            (message, run_id, message),
+        )
+
+
+def finish_run(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    finished_at: datetime,
+    status: str = "success",
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Close the run and return its row of ``news.runs``."""
+    with conn.transaction():
+        conn.execute(
+            """UPDATE news.run_log
+               SET finished_at = %(at)s, status = %(status)s,
+                   message = CASE WHEN %(message)s::text IS NULL THEN message
+                                  ELSE concat_ws('; ', message, %(message)s::text) END
+               WHERE run_id = %(run)s""",
+            {"at": finished_at, "status": status, "message": message, "run": run_id},
+        )
+    return run_summary(conn, run_id)
+
+
+def run_summary(conn: psycopg.Connection[Any], run_id: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT * FROM news.runs WHERE run_id = %s", (run_id,)).fetchone()
+    return dict(row) if row else {}
