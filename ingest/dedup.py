@@ -5,7 +5,9 @@ The normalised text ignores case, punctuation, whitespace and Unicode
 compatibility forms, so a copy that differs only in typography (curly quotes,
 non-breaking spaces, a different line wrapping) has the same ``content_hash``.
 Within a batch, duplicates are collapsed here; against the warehouse, the load
-stage matches on ``news.article_urls`` and ``content_hash``.
+stage matches on ``news.article_urls`` and ``content_hash``. Equal texts are one
+document within a site only: a verbatim re-post on another site is another
+publisher's document, in the same story.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from ingest.models import Article
+from ingest.resolve import site
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -39,18 +42,19 @@ def word_count(text: str) -> int:
 def collapse_batch(
     articles: Iterable[Article],
 ) -> tuple[list[Article], list[tuple[Article, Article]]]:
-    """Merge records of one batch that are the same document (same canonical URL
-    or same content hash): the first one stays and gains the others' URLs.
-    Returns (distinct records, [(merged record, the record it merged into)])."""
+    """Merge records of one batch that are the same document (same canonical URL, or
+    same content hash on the same site): the first one stays and gains the others'
+    URLs. Returns (distinct records, [(merged record, the record it merged into)])."""
     kept: list[Article] = []
     by_key: dict[str, Article] = {}
     merged: list[tuple[Article, Article]] = []
     for article in articles:
-        twin = by_key.get("u:" + article.url) or by_key.get("h:" + article.content_hash)
+        text_key = f"h:{site(article.url)} {article.content_hash}"
+        twin = by_key.get("u:" + article.url) or by_key.get(text_key)
         if twin is None:
             kept.append(article)
             by_key["u:" + article.url] = article
-            by_key["h:" + article.content_hash] = article
+            by_key[text_key] = article
             continue
         if article.direct and not twin.direct:
             # The publisher's own record represents the document, not an aggregator's.
@@ -58,7 +62,7 @@ def collapse_batch(
             for key, value in list(by_key.items()):
                 if value is twin:
                     by_key[key] = article
-            by_key.setdefault("h:" + article.content_hash, article)
+            by_key.setdefault(text_key, article)
             merged = [(m, article if t is twin else t) for m, t in merged]
             article, twin = twin, article
         merged.append((article, twin))

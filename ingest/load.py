@@ -267,14 +267,15 @@ def _match(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, str]]:
                                   WHERE au.url = su.url ORDER BY au.kind LIMIT 1)) AS article_id
                FROM stage_urls su GROUP BY su.rn
            ), by_url AS (
-               SELECT k.rn, k.content_hash,
+               SELECT k.rn, k.content_hash, k.url,
                       coalesce(h.article_id, (SELECT a.article_id FROM news.articles a
                                               WHERE a.url = k.url)) AS article_id
                FROM stage_keys k LEFT JOIN hits h USING (rn)
            ), matched AS (
                SELECT b.rn, b.article_id IS NOT NULL AS by_url,
                       coalesce(b.article_id, (SELECT a.article_id FROM news.articles a
-                                              WHERE a.content_hash = b.content_hash)) AS article_id
+                                              WHERE a.content_hash = b.content_hash
+                                                AND a.site = news.url_site(b.url))) AS article_id
                FROM by_url b
            )
            SELECT m.rn, m.article_id, CASE WHEN m.by_url THEN 'url' ELSE 'text' END,
@@ -352,13 +353,16 @@ def _new_versions(
             candidates[article_id] = rn
     if not candidates:
         return set()
+    # another article of the same site has that text already
     taken = {
         row[0] for row in conn.execute(
-            "SELECT content_hash FROM news.articles WHERE content_hash = ANY(%s)",
-            ([articles[rn].content_hash for rn in candidates.values()],))
+            """SELECT x.article_id FROM unnest(%s::bigint[], %s::text[]) AS x (article_id, hash)
+               JOIN news.articles own ON own.article_id = x.article_id
+               WHERE EXISTS (SELECT 1 FROM news.articles a WHERE a.content_hash = x.hash
+                             AND a.site = own.site AND a.article_id <> x.article_id)""",
+            (list(candidates), [articles[rn].content_hash for rn in candidates.values()]))
     }
-    changed = {aid: rn for aid, rn in candidates.items()
-               if articles[rn].content_hash not in taken}
+    changed = {aid: rn for aid, rn in candidates.items() if aid not in taken}
     if not changed:
         return set()
     conn.execute(

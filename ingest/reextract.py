@@ -30,7 +30,7 @@ from urllib.parse import urldefrag
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest import db, derive, extract, load, pipeline, runs, validate
+from ingest import db, derive, extract, load, pipeline, resolve, runs, validate
 from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
@@ -254,19 +254,21 @@ def _apply(
     fresh: list[tuple[int, Article]] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (db.LOAD_LOCK,))
-        owners = dict(conn.execute(
-            "SELECT content_hash, article_id FROM news.articles WHERE content_hash = ANY(%s)",
-            ([a.content_hash for _, a in changed],)).fetchall())
-        claimed: set[str] = set()
+        # A text is one document within a site: whose is it on this one?
+        owners = {(site, text): aid for site, text, aid in conn.execute(
+            "SELECT site, content_hash, article_id FROM news.articles WHERE content_hash = ANY(%s)",
+            ([a.content_hash for _, a in changed],))}
+        claimed: set[tuple[str, str]] = set()
         for stored, article in changed:
-            owner = owners.get(article.content_hash, stored.article_id)
-            if owner != stored.article_id or article.content_hash in claimed:
+            key = (resolve.site(stored.url), article.content_hash)
+            owner = owners.get(key, stored.article_id)
+            if owner != stored.article_id or key in claimed:
                 rejections.append(Rejection(
                     article.source, "load", "duplicate_text",
                     f"re-extracted text equals article {owner}'s; kept the stored record",
                     article.url))
                 continue
-            claimed.add(article.content_hash)
+            claimed.add(key)
             text_changed = article.content_hash != stored.fields[_DERIVED.index("content_hash")]
             if text_changed:
                 _keep_version(conn, stored.article_id, result.run_id)

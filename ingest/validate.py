@@ -28,6 +28,7 @@ import yaml
 
 from ingest.config import Settings, SourceConfig
 from ingest.models import Article, Rejection
+from ingest.resolve import site
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -134,8 +135,9 @@ def build_suite(rules: dict[str, SourceRules], now: datetime) -> gx.ExpectationS
                 "language_unexpected", f"{name} publishes in {', '.join(rule.languages)}")
     add(gxe.ExpectColumnValuesToBeUnique(column="url"), "duplicate_url",
         "url is unique within the batch")
-    add(gxe.ExpectColumnValuesToBeUnique(column="content_hash"), "duplicate_text",
-        "content_hash is unique within the batch")
+    add(gxe.ExpectColumnValuesToBeUnique(column="content_key"), "duplicate_text",
+        "the text is unique within the batch on its site (a re-post elsewhere is not a "
+        "duplicate)")
     add(gxe.ExpectColumnValuesToBeBetween(
             column="mojibake_ratio", max_value=q["max_mojibake_ratio"]),
         "mojibake", "few characters look mis-decoded")
@@ -158,7 +160,7 @@ def to_frame(articles: Sequence[Article]) -> pd.DataFrame:
             "word_count": [a.word_count for a in articles],
             "published_at": pd.to_datetime([a.published_at for a in articles], utc=True),
             "language": [a.language for a in articles],
-            "content_hash": [a.content_hash for a in articles],
+            "content_key": [f"{site(a.url)} {a.content_hash}" for a in articles],
             "mojibake_ratio": [mojibake_ratio(a.text or "") for a in articles],
         }
     )

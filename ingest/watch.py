@@ -10,6 +10,7 @@ warehouse already holds. (Delivery is at least once; consumers are idempotent.)
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from ingest import fetch, parse
 from ingest.config import Config, load_config
 from ingest.errors import ItemError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,8 +95,10 @@ class FeedWatcher:
                 parse.parse_feed, fetched.body, source=source.name, url=fetched.url,
                 content_type=fetched.headers.get("content-type"),
             )
-        except ItemError:
+        except Exception as exc:  # one feed's failure, whatever it is, is that feed's only
             state.failures += 1
+            if not isinstance(exc, ItemError):
+                log.warning("feed watcher: %s failed unexpectedly: %r", source.name, exc)
             return None  # the ingest run records feed failures; the watcher just waits
         state.failures = 0
         state.etag = fetched.headers.get("etag")

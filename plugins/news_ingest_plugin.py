@@ -90,6 +90,10 @@ def create_app() -> Any:
     return app
 
 
+#: aborted: the run's process died; a later pass closed it (news.runs.message says when).
+_STATUS_CLASS = {"success": "ok", "failed": "bad", "aborted": "bad", "running": "muted"}
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
@@ -143,9 +147,9 @@ def render_page(data: dict[str, Any], latest_docs: bool) -> str:
         for r in data["reasons"]
     ) or '<tr><td colspan="4" class="muted">no rejections this week</td></tr>'
     runs = "".join(
-        f"<tr><td>{_esc(r['run_id'])}</td><td>{_esc(r['trigger'])}</td>"
-        f"<td>{_when(r['started_at'])}</td>"
-        f'<td class="{"bad" if r["status"] == "failed" else "ok"}">{_esc(r["status"])}</td>'
+        f'<tr class="run" data-status="{_esc(r["status"])}"><td>{_esc(r["run_id"])}</td>'
+        f"<td>{_esc(r['trigger'])}</td><td>{_when(r['started_at'])}</td>"
+        f'<td class="{_STATUS_CLASS.get(r["status"], "muted")}">{_esc(r["status"])}</td>'
         f'<td class="num">{r["articles_new"]}</td><td class="num">{r["rejections"]}</td>'
         f'<td class="muted">{_esc((r["message"] or "")[:200])}</td></tr>'
         for r in data["runs"]

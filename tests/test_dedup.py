@@ -24,13 +24,16 @@ def test_word_count_counts_words_not_punctuation() -> None:
     assert word_count("Hello, world — it's 2024!") == 5
 
 
-def test_collapse_by_url_and_by_text() -> None:
+def test_collapse_by_url_and_by_text_within_a_site() -> None:
     first = art("https://a.org/1", "same words here")
     same_url = art("https://a.org/1", "other words")
-    same_text = art("https://b.org/copy", "Same words, here!", source="other")
+    same_text = art("https://www.a.org/print/1", "Same words, here!", source="print")
+    elsewhere = art("https://b.org/copy", "Same words, here!", source="other")
     different = art("https://c.org/x", "something else entirely")
-    kept, merged = collapse_batch([first, same_url, same_text, different])
-    assert kept == [first, different]
+    kept, merged = collapse_batch([first, same_url, same_text, elsewhere, different])
+    # the copy on another site is another publisher's document
+    assert kept == [first, elsewhere, different]
     assert [(m.url, t.url) for m, t in merged] == [
-        ("https://a.org/1", "https://a.org/1"), ("https://b.org/copy", "https://a.org/1")]
-    assert ("https://b.org/copy", "canonical") in first.urls
+        ("https://a.org/1", "https://a.org/1"), ("https://www.a.org/print/1", "https://a.org/1")]
+    assert ("https://www.a.org/print/1", "canonical") in first.urls
+    assert ("https://b.org/copy", "canonical") not in first.urls

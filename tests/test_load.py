@@ -49,14 +49,45 @@ def test_load_twice_gives_the_same_rows(conn: psycopg.Connection[Any]) -> None:
     assert row.fetchone() == (True, "r1")
 
 
-def test_same_text_under_another_url_is_the_same_article(conn: psycopg.Connection[Any]) -> None:
+def test_same_text_on_the_same_site_is_the_same_article(conn: psycopg.Connection[Any]) -> None:
     load.load_articles(conn, "r1", [art(1)])
-    copy = art(1, url="https://mirror.example/copy", source="mirror")
+    copy = art(1, url="https://www.ex.org/print/1", source="print")
+    copy.urls = [("https://www.ex.org/print/1", "canonical")]
     result = load.load_articles(conn, "r2", [copy])
     assert (result.new, result.seen_before) == (0, 1)
-    assert counts(conn) == (1, 3)  # its canonical URL is new; the feed link was known
+    assert counts(conn) == (1, 3)  # one document, met under one more URL
     ids = conn.execute("SELECT DISTINCT article_id FROM news.article_urls").fetchall()
     assert len(ids) == 1
+
+
+def test_same_text_on_another_site_is_its_own_article(conn: psycopg.Connection[Any]) -> None:
+    """A wire site's verbatim copy is another publisher's document (in the same story):
+    not a URL of the original."""
+    load.load_articles(conn, "r1", [art(1)])
+    copy = art(1, url="https://mirror.example/copy", source="mirror")
+    copy.urls = [("https://mirror.example/copy", "canonical")]
+    result = load.load_articles(conn, "r2", [copy])
+    assert (result.new, result.seen_before) == (1, 0)
+    rows = conn.execute("SELECT a.source, a.site, u.source FROM news.articles a "
+                        "JOIN news.article_urls u USING (article_id) WHERE u.kind = 'canonical' "
+                        "ORDER BY 1").fetchall()
+    assert rows == [("mirror", "mirror.example", "mirror"), ("s", "ex.org", "s")]
+    again = load.load_articles(conn, "r3", [copy])  # idempotent
+    assert (again.new, again.seen_before) == (0, 1)
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.koreatimes.co.kr/www/nation/2024/07/113_1.html", "http://feed.example.com/rss",
+    "https://news.bbc.co.uk/a", "https://example.com.au/", "https://EXAMPLE.org./x?y=1#z",
+    "http://127.0.0.1:8080/a/1.html", "http://[::1]:9/x", "https://user:pw@host.example:443/",
+    "https://localhost/x", "https://a.b.c.d.gov.uk/x", "https://de/x",
+])
+def test_the_warehouses_site_is_resolves(conn: psycopg.Connection[Any], url: str) -> None:
+    """news.url_site (SQL, the generated column and the load's match) and
+    ingest.resolve.site (Python, the batch's collapse) give the same answer."""
+    from ingest.resolve import site
+
+    assert conn.execute("SELECT news.url_site(%s)", (url,)).fetchone() == (site(url),)
 
 
 def test_an_alias_url_matches_even_with_new_text(conn: psycopg.Connection[Any]) -> None:

@@ -84,3 +84,74 @@ def test_the_embedded_server_starts_tuned_and_stops_with_its_process(tmp_path: A
             break
         time.sleep(0.1)
     assert not pid_file.exists(), "the embedded server outlived the process that started it"
+
+
+def test_009_moves_merged_copies_of_other_sites_to_articles_of_their_own(
+    pg_server: Any, tmp_path: Any
+) -> None:
+    """A warehouse from before 009 kept a wire site's verbatim copy as URLs of the
+    original; the migration makes it its own article, re-running it changes nothing,
+    and the next drain puts it in the original's story."""
+    import shutil
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from ingest import derive
+    from ingest.dedup import band_keys, content_hash, word_count
+
+    old = tmp_path / "sql"
+    old.mkdir()
+    for migration in db.migrations():
+        if migration.version <= 8:
+            shutil.copy(migration.path, old)
+    name = f"m_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server.get_uri("postgres"), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    t0 = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    text = "The harbour council approved the new ferry timetable on Monday evening. " * 12
+    with db.connect(pg_server.get_uri(name), autocommit=True) as conn:
+        db.migrate(conn, old)
+        row = conn.execute(
+            """INSERT INTO news.articles (url, source, title, text, word_count, content_hash,
+                   first_seen_at, last_seen_at, first_run_id, last_run_id, direct)
+               VALUES ('https://www.ex.org/ferry', 'ex', 'Ferry', %s, %s, %s, %s, %s,
+                       'r1', 'r3', true) RETURNING article_id""",
+            (text, word_count(text), content_hash(text), t0, t0 + timedelta(hours=2))).fetchone()
+        assert row is not None
+        original = row[0]
+        sightings = [  # (url, kind, source, seen)
+            ("https://www.ex.org/ferry", "feed_link", "ex", t0),
+            ("https://www.ex.org/ferry", "final", "ex", t0),
+            ("https://www.ex.org/ferry", "canonical", "ex", t0),
+            ("https://wire.example/item/9", "feed_link", "wire", t0 + timedelta(hours=1)),
+            ("https://wire.example/2026/ferry", "final", "wire", t0 + timedelta(hours=1)),
+            ("https://wire.example/2026/ferry", "canonical", "wire", t0 + timedelta(hours=1)),
+            ("https://www.bing.com/news/apiclick.aspx?url=x", "feed_link", "bing",
+             t0 + timedelta(hours=2)),
+            ("https://www.ex.org/ferry", "redirect", "bing", t0 + timedelta(hours=2)),
+        ]
+        for url, kind, source, seen in sightings:
+            conn.execute("INSERT INTO news.article_urls VALUES (%s, %s, %s, %s, %s)",
+                         (url, kind, original, source, seen))
+        conn.execute("DELETE FROM news.derive_queue")
+        db.migrate(conn)
+        rows = conn.execute("SELECT article_id, url, source, site, direct, story_id, first_seen_at "
+                            "FROM news.articles ORDER BY article_id").fetchall()
+        assert [r[1:5] for r in rows] == [
+            ("https://www.ex.org/ferry", "ex", "ex.org", True),
+            ("https://wire.example/2026/ferry", "wire", "wire.example", True)]
+        copy_id = rows[1][0]
+        moved = conn.execute("SELECT url, kind FROM news.article_urls WHERE article_id = %s "
+                             "ORDER BY kind", (copy_id,)).fetchall()
+        assert moved == [("https://wire.example/2026/ferry", "canonical"),
+                         ("https://wire.example/item/9", "feed_link"),
+                         ("https://wire.example/2026/ferry", "final")]
+        assert conn.execute("SELECT count(*) FROM news.article_urls WHERE article_id = %s",
+                            (original,)).fetchone() == (5,)  # its own and the aggregator's
+        assert db.migrate(conn) == []  # once only
+        derive.drain(conn, timedelta(days=3650))
+        stories = conn.execute("SELECT copies, sources FROM news.stories").fetchall()
+        assert stories == [(2, ["ex", "wire"])]
+        assert derive.pending(conn) == 0 and band_keys(text)
+    with psycopg.connect(pg_server.get_uri("postgres"), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

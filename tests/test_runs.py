@@ -96,3 +96,15 @@ def test_a_killed_process_leaves_its_run_to_be_closed(dsn: str, conn: psycopg.Co
         assert status(conn, "victim") == "aborted"
     finally:
         child.kill()
+
+
+def test_the_airflow_page_shows_an_aborted_run_as_such(dsn: str, conn: psycopg.Connection[Any]) -> None:
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from news_ingest_plugin import page_data, render_page
+
+    runs.start_run(conn, "cli-killed", "cli", datetime.now(UTC))
+    runs.close_abandoned(conn)
+    html = render_page(page_data(dsn), latest_docs=False)
+    row = html.split('data-status="aborted"', 1)[1].split("</tr>", 1)[0]
+    assert "cli-killed" in row and 'class="bad">aborted' in row
+    assert "the process working on the run stopped" in row

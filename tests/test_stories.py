@@ -212,3 +212,40 @@ def test_the_near_duplicate_index_is_rebuilt_after_a_crash(
     assert ensure_story_index(conn, timedelta(days=30)) == 8
     assert conn.execute("SELECT count(*) FROM news.minhash_bands").fetchone() == before
     assert ensure_story_index(conn, timedelta(days=30)) == 0
+
+
+def test_a_verbatim_repost_on_another_site_is_its_own_document_in_the_story(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """Two sites (127.0.0.1 and localhost, the same loopback server under two names):
+    the wire's verbatim copy is its own article, in the original's story."""
+    body = ("<html><head><title>Ferry timetable</title></head><body><article><h1>Ferry "
+            "timetable</h1>" + "".join(
+                f"<p>Paragraph {n}: the harbour council approved the new ferry timetable, "
+                "which adds two evening crossings from the spring.</p>" for n in range(8))
+            + "</article></body></html>")
+    original = server.static("/news/ferry", body)
+    server.static("/wire/ferry-copy", body)
+    copy = original.replace("127.0.0.1", "localhost").replace("/news/ferry", "/wire/ferry-copy")
+
+    def feed(path: str, link: str) -> str:
+        return server.static(path, f"<rss version='2.0'><channel><title>t</title><item>"
+                             f"<title>Ferry</title><link>{link}</link></item></channel></rss>",
+                             content_type="application/rss+xml")
+
+    config = parse_config({
+        "settings": {"allow_private_hosts": ["127.0.0.1", "localhost"], "min_words": 20},
+        "sources": [{"name": "harbour-news", "url": feed("/news.xml", original)},
+                    {"name": "wire", "url": feed("/wire.xml", copy)}]})
+    run_pass(config, dsn)
+    rows = conn.execute("SELECT source, url, site FROM news.articles ORDER BY source").fetchall()
+    assert rows == [("harbour-news", original, "127.0.0.1"), ("wire", copy, "localhost")]
+    story = conn.execute("SELECT copies, sources FROM news.stories").fetchall()
+    assert story == [(2, ["harbour-news", "wire"])]
+    owners = dict(conn.execute(
+        "SELECT u.url, a.source FROM news.article_urls u JOIN news.articles a USING (article_id) "
+        "WHERE u.kind = 'canonical'").fetchall())
+    assert owners == {original: "harbour-news", copy: "wire"}
+    again = run_pass(config, dsn)  # nothing new, nothing moved
+    assert again.summary["articles_new"] == 0
+    assert conn.execute("SELECT count(*) FROM news.articles").fetchone() == (2,)
