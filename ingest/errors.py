@@ -9,7 +9,8 @@
         │   ├── TransientFetchError   timeouts, connect errors, 5xx, 429 (retryable)
         │   └── PermanentFetchError   4xx, refused by policy, too large, not HTML, ...
         ├── ParseError            a feed body is not a usable feed
-        └── ExtractError          a page yielded no article
+        ├── ExtractError          a page yielded no article
+        └── BadURL                a URL that cannot be canonicalised (also a ValueError)
 
 Errors about one item carry a stable ``reason`` code (``http_404``, ``timeout``,
 ``not_html``, ...) and a human ``detail``; the pipeline turns them into rows of
@@ -78,3 +79,13 @@ class ParseError(ItemError):
 
 class ExtractError(ItemError):
     stage = "extract"
+
+
+class BadURL(ItemError, ValueError):
+    """A URL that is not an absolute http(s) URL, or cannot be parsed. Also a
+    ValueError, which callers of :func:`ingest.resolve.canonicalize` suppress."""
+
+    stage = "fetch"
+
+    def __init__(self, url: str) -> None:
+        super().__init__("bad_url", f"not an absolute http(s) URL: {url[:300]!r}")
