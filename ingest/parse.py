@@ -35,8 +35,9 @@ _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
 _XML_PI_ENCODING = re.compile(rb"""^<\?.*encoding=['"](.*?)['"].*\?>""")
 _ENC_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9._-]{0,39}")
 _FIRST_ELEMENT = re.compile(rb"<\w")
-# A GeoRSS or GML tag; [^<>] keeps the scan linear over many unclosed "<gml:".
-_GEO_TAG = re.compile(rb"</?(?:georss|gml):[^<>]*>", re.IGNORECASE)
+# A tag of a namespace whose elements we do not read, and which feedparser's handlers
+# raise on when out of place; [^<>] keeps the scan linear over many unclosed "<gml:".
+_UNREAD_TAG = re.compile(rb"</?(?:georss|gml|media|itunes|psc):[^<>]*>", re.IGNORECASE)
 _WHITESPACE_RUN = re.compile(rb"\s{2,}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _XML_DECL_END = 1024  # an XML declaration ends within this many bytes, or it is junk
@@ -142,16 +143,17 @@ def _without_bad_char_refs(body: bytes) -> tuple[bytes, int]:
 def usable_encoding(name: str | bytes) -> bool:
     """Whether an encoding label can be handed to ``bytes.decode``: a well-formed XML
     encoding name for a text codec that fails, if at all, with UnicodeDecodeError
-    (``idna``, ``punycode`` and ``undefined`` raise other errors)."""
+    (``punycode`` and ``undefined`` raise other errors, a NUL raises ValueError)."""
     label = name if isinstance(name, bytes) else name.encode("utf-8", "replace")
     if not _ENC_NAME.fullmatch(label):
         return False
-    try:
-        b"<?xml \x80\xff\xfe\x00".decode(label.decode("ascii"))
-    except UnicodeDecodeError:
-        return True
-    except (LookupError, UnicodeError, ValueError):
-        return False
+    for probe in (b"<?xml version='1.0'?><rss>", b"<?xml \x80\xff\xfe\x00"):
+        try:
+            probe.decode(label.decode("ascii"))
+        except UnicodeDecodeError:
+            continue
+        except (LookupError, UnicodeError, ValueError):
+            return False
     return True
 
 
@@ -268,21 +270,23 @@ def parse_feed(
 
 
 def _feedparser(body: bytes, headers: dict[str, str], url: str, problems: list[str]) -> Any:
-    """feedparser's result. It raises on some input its bozo flag misses: GeoRSS/GML
-    elements out of place (KeyError 'where', AttributeError) are of no use to us, so the
-    body is parsed again without them; whatever else raises is a ParseError."""
+    """feedparser's result. It raises on some input its bozo flag misses: GeoRSS, GML,
+    Media RSS, iTunes or Podlove elements out of place (KeyError 'where',
+    'psc_chapters', 'media_player', ...) hold nothing we read, so the body is parsed
+    again without them; whatever else raises is a ParseError."""
     import feedparser
 
     try:
         return feedparser.parse(body, response_headers=headers)
     except Exception as exc:
         first = exc
-    without_geo = _GEO_TAG.sub(b"", body)
+    without = _UNREAD_TAG.sub(b"", body)
     failure = f"feedparser raised {type(first).__name__}: {first}"[:300]
-    if without_geo != body:
+    if without != body:
         with contextlib.suppress(Exception):  # the first failure is the one reported
-            parsed = feedparser.parse(without_geo, response_headers=headers)
-            problems.append(f"{failure}; parsed again without GeoRSS/GML elements")
+            parsed = feedparser.parse(without, response_headers=headers)
+            problems.append(f"{failure}; parsed again without its GeoRSS, GML, Media RSS,"
+                            " iTunes and Podlove elements")
             return parsed
     raise ParseError(
         "feed_malformed", f"{url}: {failure}") from first

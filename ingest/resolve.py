@@ -159,7 +159,7 @@ def _canonical(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise BadURL(url)
-    host = parts.hostname.lower()
+    host = parts.hostname.lower().rstrip(".")
     with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     host = host.rstrip(".")  # after IDNA, which maps "。" to a dot
