@@ -48,8 +48,8 @@ settings.register_profile("fuzz", derandomize=False, **_COMMON)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "fuzz-quick")
 # Examples per test: small enough that the normal run stays under a minute.
 _BUDGETS = {
-    "fuzz-quick": {"feed": 150, "feed_seed": 120, "page": 25, "page_seed": 12, "decode": 150,
-                   "url": 400},
+    "fuzz-quick": {"feed": 1_000, "feed_seed": 1_000, "page": 300, "page_seed": 200,
+                   "decode": 1_000, "url": 2_000},
     "fuzz": {"feed": 20_000, "feed_seed": 20_000, "page": 1_500, "page_seed": 1_500,
              "decode": 10_000, "url": 50_000},
 }
