@@ -78,7 +78,9 @@ def _defused(body: bytes) -> tuple[bytes, list[str]]:
             continue  # inside the DOCTYPE just handled
         out.append(body[pos:start])
         end_or_subset = _SUBSET_OR_END.search(body, match.end())
-        if end_or_subset is None:  # no '>' follows: not a declaration, drop the token
+        end = end_or_subset.end() if end_or_subset is not None else 0
+        if end_or_subset is None or _declaration_end(body, end) < end:
+            # no '>' follows, or the one of a comment or CDATA: not a declaration
             pos = match.end()
             notes.append("unterminated DOCTYPE removed")
             continue
@@ -106,14 +108,20 @@ def _defused(body: bytes) -> tuple[bytes, list[str]]:
         if match.start() < pos:
             continue
         out.append(body[pos:match.start()])
-        end = _DECL_END.search(body, match.end())
-        pos = end.end() if end is not None else match.end()
+        closing = _DECL_END.search(body, match.end())
+        pos = _declaration_end(body, closing.end()) if closing is not None else match.end()
         removed += 1
     if removed:
         out.append(body[pos:])
         body = b"".join(out)
         notes.append(f"{removed} entity declaration(s) outside a DOCTYPE removed")
     return body, list(dict.fromkeys(notes))
+
+
+def _declaration_end(body: bytes, after: int) -> int:
+    """Where a declaration ending with the '>' before ``after`` ends, leaving the
+    '-->' or ']]>' it may have run into (a "<!DOCTYPE" quoted in a comment or CDATA)."""
+    return after - 3 if body[after - 3:after] in (b"-->", b"]]>") else after
 
 
 def _xml_char(code: int) -> bool:

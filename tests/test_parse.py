@@ -251,3 +251,13 @@ def test_a_long_first_line_with_encoding_attributes_is_fast() -> None:
     feed = parse_feed(body, source="s", url="https://ex.org/f")
     assert time.monotonic() - started < 2
     assert feed.entries[0].title == "One"
+
+
+def test_a_doctype_or_entity_quoted_in_a_comment_or_cdata_leaves_it_closed() -> None:
+    body = (b'<?xml version="1.0"?>\n<!-- write "<!DOCTYPE" -->\n<rss version="2.0"><channel><title>t</title>'
+            b"<item><title>One</title><link>https://ex.org/1</link>"
+            b"<description><![CDATA[about <!DOCTYPE ]]></description></item>"
+            b"<item><title>Two</title><link>https://ex.org/2</link>"
+            b"<description><![CDATA[about <!ENTITY ]]></description></item></channel></rss>")
+    feed = parse_feed(body, source="s", url="https://ex.org/f")
+    assert [(e.title, e.summary) for e in feed.entries] == [("One", "about"), ("Two", "about")]
