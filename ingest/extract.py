@@ -260,7 +260,19 @@ def extract_page(job: ExtractJob) -> Extracted:
 
 def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     """The page's record, its decoded HTML, trafilatura's text before cleaning and
-    the zone its dates were read in (the source's, else the page's own)."""
+    the zone its dates were read in (the source's, else the page's own). What the
+    libraries raise on odd markup (htmldate's cleaning asserts on an <svg> root) is
+    ExtractError('extract_error'), as the pipeline would have recorded it."""
+    try:
+        return _extract_page(job)
+    except ExtractError:
+        raise
+    except Exception as exc:
+        detail = f"{job.url}: {type(exc).__name__}: {exc}"[:500]
+        raise ExtractError("extract_error", detail) from exc
+
+
+def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     import trafilatura
     from trafilatura.utils import load_html
 

@@ -35,6 +35,7 @@ _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
 _XML_PI_ENCODING = re.compile(rb"""^<\?.*encoding=['"](.*?)['"].*\?>""")
 _ENC_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9._-]{0,39}")
 _FIRST_ELEMENT = re.compile(rb"<\w")
+_FEEDPARSER_DECLARATION = re.compile(rb"<\?xml[^>]*?>")  # as feedparser/encodings.py has it
 # A tag of a namespace whose elements we do not read, and which feedparser's handlers
 # raise on when out of place; [^<>] keeps the scan linear over many unclosed "<gml:".
 _UNREAD_TAG = re.compile(rb"</?(?:georss|gml|media|itunes|psc):[^<>]*>", re.IGNORECASE)
@@ -193,12 +194,15 @@ def _usable_declaration(body: bytes) -> tuple[bytes, list[str]]:
 
 def _short_prolog(body: bytes) -> bytes:
     """Whitespace runs before the first element, collapsed: feedparser's patterns for
-    DOCTYPE and ENTITY take quadratic time over them (100 KB of newlines: 37 s)."""
-    first = _FIRST_ELEMENT.search(body)
-    if first is None or first.start() < 2:
+    DOCTYPE and ENTITY take quadratic time over them (100 KB of newlines: 37 s). The
+    first element is looked for where feedparser looks, after what its own pattern
+    takes for the XML declaration (``<?xml<item>`` is one)."""
+    start = len(codecs.BOM_UTF8) if body.startswith(codecs.BOM_UTF8) else 0
+    declaration = _FEEDPARSER_DECLARATION.match(body, start)
+    first = _FIRST_ELEMENT.search(body, declaration.end() if declaration else start)
+    if first is None:
         return body
-    head = body[:first.start()]
-    return _WHITESPACE_RUN.sub(b"\n", head) + body[first.start():]
+    return _WHITESPACE_RUN.sub(b"\n", body[:first.start()]) + body[first.start():]
 
 
 def repair(body: bytes) -> tuple[bytes, list[str]]:

@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS
 from ingest.demo.site import content, render_article
 from ingest.errors import ExtractError
-from ingest.extract import ExtractJob, _not_prose, decode_html, extract_page
+from ingest.extract import ExtractJob, _not_prose, decode_html, extract_items, extract_page
 from ingest.validate import mojibake_ratio, quality_rules
 
 
@@ -267,3 +267,11 @@ def test_a_feed_title_with_a_nul_never_reaches_the_record() -> None:
                                   feed_title="Harbour\x00 reopens\ud800"))
     assert out.title is not None and "\x00" not in out.title
     out.title.encode("utf-8")
+
+
+@pytest.mark.parametrize("body", [b"<svg><meta><A>", b"<svg>=!DOCTYPE html"])
+def test_what_the_libraries_raise_on_odd_markup_is_an_extract_error(body: bytes) -> None:
+    """htmldate's cleaning asserts when the <svg> root itself is to be dropped."""
+    with pytest.raises(ExtractError) as err:
+        extract_items(ExtractJob(source="s", url="http://127.0.0.1:1/odd.html", body=body))
+    assert err.value.reason == "extract_error" and "AssertionError" in err.value.detail
