@@ -9,11 +9,12 @@ STAMP  := $(VENV)/.installed
 CONFIG ?= sources.example.yml
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install demo test browser run lint bench airflow clean
+.PHONY: help install demo test fuzz browser run lint bench airflow clean
 
 help:
 	@echo "make demo            offline demo: embedded PostgreSQL, demo news site, the DAG through Airflow"
 	@echo "make test            the whole test suite"
+	@echo "make fuzz            tests/test_fuzz.py long and random: HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py (about an hour)"
 	@echo "make run CONFIG=...  one pass over a real sources file (default $(CONFIG))"
 	@echo "make airflow         Airflow standalone on 127.0.0.1:8080 with the DAGs (Ctrl-C stops)"
 	@echo "make lint            ruff and mypy"
@@ -33,6 +34,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The property tests with far more (and random) inputs than `make test` gives them.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider --hypothesis-show-statistics
 
 # The UI test drives Debian's Chromium; install it when missing and we may (root + apt).
 browser:

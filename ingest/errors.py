@@ -10,6 +10,7 @@
         │   └── PermanentFetchError   4xx, refused by policy, too large, not HTML, ...
         ├── ParseError            a feed body is not a usable feed
         ├── ExtractError          a page yielded no article
+        ├── BadURL                a URL that cannot be canonicalised (also a ValueError)
         └── InternalError         an exception nobody foresaw, caught around one item
                                   or source (reason internal_error): a bug to report
 
@@ -82,6 +83,16 @@ class ParseError(ItemError):
 
 class ExtractError(ItemError):
     stage = "extract"
+
+
+class BadURL(ItemError, ValueError):
+    """A URL that is not an absolute http(s) URL, or cannot be parsed. Also a
+    ValueError, which callers of :func:`ingest.resolve.canonicalize` suppress."""
+
+    stage = "fetch"
+
+    def __init__(self, url: str) -> None:
+        super().__init__("bad_url", f"not an absolute http(s) URL: {url[:300]!r}")
 
 
 class InternalError(ItemError):

@@ -8,10 +8,12 @@ both cores should work on it while the event loop keeps fetching.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import hashlib
 import re
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -22,6 +24,7 @@ from ingest.clean import CleanRule, clean_text, load_rules
 from ingest.dedup import band_keys, content_hash, word_count
 from ingest.errors import ExtractError
 from ingest.fallback import TrafilaturaMetadata
+from ingest.parse import usable_encoding
 from ingest.split import SplitRule, split_page
 
 _META_CHARSET = re.compile(
@@ -43,6 +46,17 @@ _BROWSER_ALIASES = {
     "x-sjis": "cp932",
     "tis-620": "cp874",
 }
+_META_UTF16 = frozenset({"utf-16", "utf-16le", "utf-16be"})  # WHATWG: read as UTF-8
+_MAX_MESS = 0.1
+_GUESSES_TRIED = 5
+_TAG = re.compile(r"<[^<>]*>")  # [^<>]: linear over many unclosed "<"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_JUDGED_WORDS = 20
+_MAX_TOKEN_SHARE = 0.5
+_MIN_LETTER_SHARE = 0.1
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"\w")
+_NON_WORD = re.compile(r"\W+")
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -50,28 +64,34 @@ _BOMS = (
 )
 
 
-def _codec(label: str | None) -> str | None:
+def _codec(label: str | None, meta: bool = False) -> str | None:
+    """Python's codec for a charset label, as a browser reads it; None when unusable."""
     if not label:
         return None
     label = label.strip().lower()
+    if meta and label in _META_UTF16:
+        return "utf-8"  # a page that could be read as ASCII to find its <meta> is not UTF-16
     label = _BROWSER_ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
+    if not usable_encoding(label):
         return None
+    return codecs.lookup(label).name
 
 
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode page bytes. Returns (text, encoding used).
 
-    In order: a BOM; UTF-8 when the bytes are UTF-8 (even with a few corrupt
-    bytes among many valid multi-byte characters, which is what a UTF-8 page
-    with one bad paste looks like); the HTTP and ``<meta>`` declarations when
-    they agree; charset-normalizer among them when they disagree, and over all
-    encodings when there are none.
+    In order: a BOM (a UTF-16 one only before UTF-16 markup); UTF-8 when the bytes
+    are UTF-8 (even with a few corrupt bytes among many valid multi-byte characters,
+    which is what a UTF-8 page with one bad paste looks like); the HTTP and
+    ``<meta>`` declarations when they agree; charset-normalizer among them when they
+    disagree, and over all encodings when there are none. Its guess is taken only when
+    the words it makes of the bytes that are not ASCII read as text: garbage bytes
+    would otherwise become plausible-looking letters of some code page ("ÿț…"), so
+    they are left to UTF-8's replacement characters, which validation counts as
+    mojibake.
     """
     for bom, name in _BOMS:
-        if body.startswith(bom):
+        if body.startswith(bom) and (name == "utf-8" or _utf16_markup(body[len(bom):], name)):
             return body[len(bom):].decode(name, errors="replace"), name
     try:
         return body.decode("utf-8"), "utf-8"
@@ -85,7 +105,8 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     meta = _META_CHARSET.search(body[:8192])
     declarations = {
         codec
-        for codec in (_codec(declared), _codec(meta.group(1).decode("ascii") if meta else None))
+        for codec in (_codec(declared),
+                      _codec(meta.group(1).decode("ascii") if meta else None, meta=True))
         if codec and codec != "utf-8"
     }
     if len(declarations) == 1:
@@ -97,12 +118,57 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     guesses = from_bytes(body[:200_000], cp_isolation=sorted(declarations) or None)
-    best = guesses.best()
-    if best is None and declarations:
-        best = from_bytes(body[:200_000]).best()
-    if best is not None and best.encoding:
-        return body.decode(best.encoding, errors="replace"), best.encoding
+    if not guesses and declarations:
+        guesses = from_bytes(body[:200_000])
+    for guess in list(guesses)[:_GUESSES_TRIED]:  # best first
+        text = body.decode(guess.encoding, errors="replace")
+        if _reads_as_text(text):
+            return text, guess.encoding
+    # charset-normalizer does not always propose the web's most common legacy charset
+    with contextlib.suppress(UnicodeDecodeError):
+        text = body.decode("cp1252")
+        if _reads_as_text(text):
+            return text, "cp1252"
     return lenient, "utf-8"
+
+
+def _utf16_markup(body: bytes, codec: str) -> bool:
+    """Whether bytes after a UTF-16 BOM are UTF-16 markup, not 8-bit bytes behind a
+    stray BOM (which, read as UTF-16, become CJK-looking nonsense)."""
+    head = body[:4096]
+    return b"<" not in head or (b"<\x00" if codec.endswith("le") else b"\x00<") in head
+
+
+def _reads_as_text(text: str) -> bool:
+    """Whether the words of a decoded page that hold characters beyond ASCII (outside
+    its tags, scripts and styles, without soft hyphens) read as text by
+    charset-normalizer's mess measure."""
+    from charset_normalizer.md import mess_ratio
+
+    words = [w for w in _TAG.sub(" ", _without_code(text)).replace("\xad", "").split()
+             if len(w) > 1 and not w.isascii()]  # a lone "–" or "•" says nothing
+    return not words or mess_ratio(" ".join(words[:3000]), maximum_threshold=1.0) <= _MAX_MESS
+
+
+def _without_code(html: str) -> str:
+    """The page without its scripts and styles (their regexes list accented letters),
+    in one forward scan."""
+    lower = html.lower()
+    kept: list[str] = []
+    pos = 0
+    while True:
+        starts = [i for i in (lower.find("<script", pos), lower.find("<style", pos)) if i >= 0]
+        if not starts:
+            break
+        start = min(starts)
+        kept.append(html[pos:start])
+        closing = "</script>" if lower.startswith("<script", start) else "</style>"
+        end = lower.find(closing, start)
+        if end < 0:
+            return "".join(kept)
+        pos = end + len(closing)
+    kept.append(html[pos:])
+    return "".join(kept)
 
 
 @dataclass(slots=True, frozen=True)
@@ -194,7 +260,19 @@ def extract_page(job: ExtractJob) -> Extracted:
 
 def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     """The page's record, its decoded HTML, trafilatura's text before cleaning and
-    the zone its dates were read in (the source's, else the page's own)."""
+    the zone its dates were read in (the source's, else the page's own). What the
+    libraries raise on odd markup (htmldate's cleaning asserts on an <svg> root) is
+    ExtractError('extract_error'), as the pipeline would have recorded it."""
+    try:
+        return _extract_page(job)
+    except ExtractError:
+        raise
+    except Exception as exc:
+        detail = f"{job.url}: {type(exc).__name__}: {exc}"[:500]
+        raise ExtractError("extract_error", detail) from exc
+
+
+def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     import trafilatura
     from trafilatura.utils import load_html
 
@@ -228,11 +306,14 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
         fallback=TrafilaturaMetadata(tree),
     )
     cleaned = clean_text(raw_text, load_rules(job.clean, job.clean_off))
-    text, title_line = _without_title(cleaned.text, meta.title)
+    text, title_line = _without_title(_storable(cleaned.text) or "", meta.title)
     if title_line:
         cleaned.removed.insert(0, ("title_line", title_line))
     if not text:
         raise ExtractError("no_content", f"no article text found in {job.url}")
+    not_prose = _not_prose(text)
+    if not_prose:
+        raise ExtractError("no_content", f"{job.url}: {not_prose}")
     zone = meta.zone or UTC
     published_at, date_source = meta.published_at, meta.date_source
     stated = cleaned.published_at(zone)
@@ -242,15 +323,15 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     for rule, _ in cleaned.removed:
         removed[rule] = removed.get(rule, 0) + 1
     record = Extracted(
-        title=meta.title,
-        author=meta.author,
+        title=_storable(meta.title),
+        author=_storable(meta.author),
         published_at=published_at,
         date_source=date_source,
         modified_at=meta.modified_at,
         removed=removed,
         language=_language(job.body, text),
-        site_name=meta.site_name,
-        declared_url=_declared_url(tree),
+        site_name=_storable(meta.site_name),
+        declared_url=_storable(_declared_url(tree)),
         text=text,
         word_count=word_count(text),
         content_hash=content_hash(text),
@@ -261,6 +342,33 @@ def _extract(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
         bands=band_keys(text),
     )
     return record, html, raw_text, zone
+
+
+def _not_prose(text: str) -> str | None:
+    """Why a text is no article's (mostly one repeated token, or hardly a word with a
+    letter in it), or None. Measured on the extracted and the true texts of every
+    page of ../shared/corpus with 20 words or more: the most common word is at most
+    19% of an article's words (33% of any page's), and at least 24% of an article's
+    words have a letter (35% of any page's); the rule fires on none of them."""
+    words = text.split()
+    if len(words) < _JUDGED_WORDS:
+        return None  # validation's min_words judges short texts
+    with_letter = sum(1 for word in words if _LETTER.search(word))
+    if with_letter < _MIN_LETTER_SHARE * len(words):
+        return f"no prose: {with_letter} of {len(words)} words have a letter"
+    tokens = Counter(_NON_WORD.sub("", word.casefold()) for word in words if _WORD.search(word))
+    token, count = tokens.most_common(1)[0]
+    if count > _MAX_TOKEN_SHARE * tokens.total():
+        return f"mostly one repeated token: {count} of {tokens.total()} words are {token[:40]!r}"
+    return None
+
+
+def _storable(value: str | None) -> str | None:
+    """A string without what PostgreSQL's text refuses: NUL, a lone surrogate (a feed
+    entry's title or author, which the page's metadata may fall back to, could hold them)."""
+    if value is None or not _UNSTORABLE.search(value):
+        return value
+    return _UNSTORABLE.sub("", value)
 
 
 def _without_title(text: str, *titles: str | None) -> tuple[str, str | None]:

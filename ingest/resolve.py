@@ -23,11 +23,13 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import yaml
 
 from ingest.config import RedirectWrapper
+from ingest.errors import BadURL
 
 MAX_UNWRAP_DEPTH = 4
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_BAD_HOST_CHAR = re.compile(r"[\x00-\x20\x7f\\]")  # controls, spaces, backslash
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +143,28 @@ def canonicalize(url: str) -> str:
 
     Lower-cases scheme and host, drops default ports, fragments and tracking
     parameters, resolves dot segments, normalises percent-escapes and sorts the
-    remaining query parameters. Raises ``ValueError`` when the URL is not http(s).
+    remaining query parameters. Raises :class:`BadURL` (a ValueError) when the URL is
+    not an absolute http(s) URL or cannot be parsed (a bad IPv6 literal or port).
     """
+    try:
+        return _canonical(url)
+    except BadURL:
+        raise
+    except ValueError as exc:  # urllib's, or a lone surrogate that cannot be quoted
+        raise BadURL(url) from exc
+
+
+def _canonical(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+        raise BadURL(url)
     host = parts.hostname.lower().rstrip(".")
     with contextlib.suppress(UnicodeError):
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    host = host.rstrip(".")  # after IDNA, which maps "。" to a dot
+    if not host or _BAD_HOST_CHAR.search(host):
+        raise BadURL(url)
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     port = parts.port
@@ -201,7 +216,10 @@ def is_direct(feed_link: str, target: str, canonical: str) -> bool:
 def site(url: str) -> str:
     """The registrable part of a URL's host, roughly: ``www.koreatimes.co.kr`` and
     ``feed.koreatimes.co.kr`` are both ``koreatimes.co.kr``."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # a bad IPv6 literal: no site
+        return ""
     if not host or host.replace(".", "").isdigit() or ":" in host:
         return host  # an IP address is its own site
     labels = host.split(".")

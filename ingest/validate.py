@@ -40,7 +40,9 @@ _MOJIBAKE = re.compile(
     "\ufffd"  # replacement character
     "|[ÃÂ][\u0080-\u00bf]"  # UTF-8 read as Latin-1 / cp1252: Ã©, Â
     "|â€[\u0080-\u00bf™œ\u009d¦“”˜]?"  # â€™ â€œ
-    "|[\u0080-\u00ff]{4,}"  # CJK bytes read as Latin-1: runs of Latin-1 supplement characters
+    # CJK bytes read as Latin-1: runs of Latin-1 supplement characters, but not of
+    # no-break spaces (pages indent with them)
+    "|[\u0080-\u009f\u00a1-\u00ff]{4,}"
 )
 
 
@@ -68,7 +70,12 @@ def mojibake_ratio(text: str, sample: int = 5000) -> float:
     text = text[:sample]
     if not text or text.isascii():
         return 0.0
-    bad = sum(len(m.group(0)) for m in _MOJIBAKE.finditer(text))
+    bad = 0
+    for match in _MOJIBAKE.finditer(text):
+        found = match.group(0)
+        if len(found) >= 4 and len(set(found)) == 1:
+            continue  # one character repeated, "····" or "¯¯¯¯": a divider, not mojibake
+        bad += len(found)
     return bad / len(text)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import random
 import re
 from datetime import UTC, datetime
 
@@ -10,7 +12,8 @@ import pytest
 from conftest import CORPUS
 from ingest.demo.site import content, render_article
 from ingest.errors import ExtractError
-from ingest.extract import ExtractJob, decode_html, extract_page
+from ingest.extract import ExtractJob, _not_prose, decode_html, extract_items, extract_page
+from ingest.validate import mojibake_ratio, quality_rules
 
 
 def _demo(site: str, slug: str) -> dict:
@@ -143,3 +146,132 @@ def test_a_source_can_do_without_a_global_cleaning_rule() -> None:
     kept = extract_page(ExtractJob(source="s", url=job.url, body=html, clean_off=("read_also",)))
     assert kept.removed == {}
     assert "Read more: The harbour's history in pictures" in kept.text
+
+
+# --- hostile input (found by tests/test_fuzz.py, or reported) -------------------------
+
+ARTICLE = ("<html><head><title>Harbour reopens</title>{meta}</head><body><article>"
+           "<h1>Harbour reopens</h1>"
+           + "<p>The harbour authority reopened the northern quay on Monday after three weeks"
+             " of repairs to its cranes and its fender system, the port said.</p>" * 12
+           + "<p>{garbage}</p></article></body></html>")
+
+
+def _page(meta: str = "", garbage: str = "") -> bytes:
+    return ARTICLE.format(meta=meta, garbage=garbage).encode("ascii")
+
+
+@pytest.mark.parametrize(("declared", "meta"), [
+    ("undefined", ""), ("punycode", ""), ("utf\x00-8", ""), ("é", ""),
+    (None, '<meta charset="undefined">'), (None, '<meta charset="punycode">'),
+])
+def test_an_unusable_charset_label_is_ignored(declared: str | None, meta: str) -> None:
+    body = GERMAN.replace(b"<p>", b"<p>" + meta.encode(), 1)  # not UTF-8: labels matter
+    text, codec = decode_html(body, declared)
+    assert (text.replace(meta, ""), codec) == decode_html(GERMAN, None)
+
+
+def test_a_meta_utf16_is_not_believed() -> None:
+    """WHATWG: a page whose <meta> could be read as ASCII is not UTF-16."""
+    body = GERMAN.replace(b"<p>", b'<p><meta charset="utf-16">', 1)
+    body += b" " * (len(body) % 2)  # even: it would decode as UTF-16
+    text, codec = decode_html(body)
+    assert "Brücke über die Straße" in text and not codec.startswith("utf-16")
+
+
+def test_a_utf16_bom_before_8bit_markup_is_ignored() -> None:
+    text, codec = decode_html(codecs.BOM_UTF16_BE + _page())
+    assert "harbour authority" in text and not codec.startswith("utf-16")
+    utf16 = "<html><body><p>Grüße</p></body></html>".encode("utf-16")
+    assert decode_html(utf16) == ("<html><body><p>Grüße</p></body></html>", "utf-16-le")
+
+
+_RNG = random.Random(15)
+GARBAGE = bytes(_RNG.randrange(128, 256) for _ in range(120))
+GERMAN = ("<html><body><p>" + "Die Stadtwerke öffnen die Brücke über die Straße am Montag. " * 10
+          + "</p></body></html>").encode("cp1252")
+
+
+@pytest.mark.parametrize("meta", ["", '<meta charset="utf-8">'])
+def test_garbage_bytes_are_flagged_not_loaded(meta: str) -> None:
+    """Invalid UTF-8 bytes in a page: charset-normalizer would read them as letters of
+    some code page ("ÿț…"); they are left as replacement characters, and validation's
+    mojibake measure rejects the text."""
+    body = _page(meta).replace(b"<p></p>", b"<p>" + GARBAGE + b"</p>")
+    text, codec = decode_html(body)
+    assert codec == "utf-8" and text.count("\ufffd") >= 40
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/h.html", body=body))
+    assert mojibake_ratio(out.text) > quality_rules()["max_mojibake_ratio"]
+
+
+def test_a_page_in_a_single_byte_charset_without_a_declaration_still_decodes() -> None:
+    text, codec = decode_html(GERMAN)
+    assert "Brücke über die Straße" in text and codec != "utf-8"
+
+
+@pytest.mark.skipif(not (CORPUS / "trafilatura_eval").is_dir(), reason="../shared/corpus absent")
+def test_corpus_pages_that_are_not_utf8_keep_their_charset() -> None:
+    """The garbage rule must not send a real page in another charset to UTF-8's
+    replacement characters (27 such pages in trafilatura_eval)."""
+    import json
+
+    checked = 0
+    with (CORPUS / "trafilatura_eval" / "ground_truth.jsonl").open(encoding="utf-8") as fh:
+        for row in map(json.loads, fh):
+            body = (CORPUS / "trafilatura_eval" / row["html_path"]).read_bytes()
+            try:
+                body.decode("utf-8")
+                continue
+            except UnicodeDecodeError:
+                checked += 1
+            text, _ = decode_html(body, row.get("declared_charset"))
+            assert text.count("\ufffd") <= 5, row["id"]
+    assert checked >= 20
+
+
+def test_a_page_of_one_repeated_token_is_no_content() -> None:
+    """Nested <div>s of "x" lines were loaded as an article (2,000 words)."""
+    body = ("<html><head><title>Breaking</title></head><body>" + "<div>" * 100
+            + "x<br>\n" * 2000 + "</div>" * 100 + "</body></html>").encode()
+    with pytest.raises(ExtractError) as err:
+        extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/x.html", body=body))
+    assert err.value.reason == "no_content" and "repeated token" in err.value.detail
+
+
+def test_a_page_without_prose_is_no_content() -> None:
+    rows = "".join(f"<tr><td>{i}</td><td>{i * 7 % 13}.{i % 10}</td><td>|</td><td>--</td></tr>"
+                   for i in range(200))
+    body = f"<html><body><article><table>{rows}</table></article></body></html>".encode()
+    with pytest.raises(ExtractError) as err:
+        extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/t.html", body=body))
+    assert err.value.reason == "no_content" and "no prose" in err.value.detail
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus absent")
+def test_the_prose_rule_fires_on_no_true_text_of_the_corpora() -> None:
+    import json
+
+    judged = 0
+    for corpus in ("scrapinghub_aeb", "mozilla_readability", "trafilatura_eval", "wcxb_dev"):
+        with (CORPUS / corpus / "ground_truth.jsonl").open(encoding="utf-8") as fh:
+            for row in map(json.loads, fh):
+                text = row.get("text") or ""
+                judged += len(text.split()) >= 20
+                assert _not_prose(text) is None, (corpus, row["id"], _not_prose(text))
+    assert judged > 1200
+
+
+def test_a_feed_title_with_a_nul_never_reaches_the_record() -> None:
+    out = extract_page(ExtractJob(source="s", url="http://127.0.0.1:1/h.html",
+                                  body=_page().replace(b"Harbour reopens", b""),
+                                  feed_title="Harbour\x00 reopens\ud800"))
+    assert out.title is not None and "\x00" not in out.title
+    out.title.encode("utf-8")
+
+
+@pytest.mark.parametrize("body", [b"<svg><meta><A>", b"<svg>=!DOCTYPE html"])
+def test_what_the_libraries_raise_on_odd_markup_is_an_extract_error(body: bytes) -> None:
+    """htmldate's cleaning asserts when the <svg> root itself is to be dropped."""
+    with pytest.raises(ExtractError) as err:
+        extract_items(ExtractJob(source="s", url="http://127.0.0.1:1/odd.html", body=body))
+    assert err.value.reason == "extract_error" and "AssertionError" in err.value.detail

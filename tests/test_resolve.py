@@ -9,7 +9,15 @@ import pytest
 
 from conftest import SEEDS
 from ingest.config import RedirectWrapper
-from ingest.resolve import canonicalize, is_tracking_param, unwrap, wrappers_from_settings
+from ingest.errors import BadURL, IngestError
+from ingest.resolve import (
+    canonicalize,
+    is_direct,
+    is_tracking_param,
+    site,
+    unwrap,
+    wrappers_from_settings,
+)
 
 SEED_000_LINK = (
     "http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=66f2a6760b284535b953cd8ba2a67fd1"
@@ -100,3 +108,31 @@ def test_tracking_params_are_data() -> None:
     assert is_tracking_param("UTM_Source")
     assert not is_tracking_param("id")
     assert not is_tracking_param("page")
+
+
+# --- found by tests/test_fuzz.py ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/x", "", "%", "http://example.com:99999/",
+     "http://example.com:-1/", "http://[oops/", "http://[::1", "HTTP://\x00", "http://a b.example/",
+     "http://ex\\ample.org/", "https://example.com/\ud800"],
+)
+def test_a_url_that_cannot_be_canonicalised_is_a_bad_url(url: str) -> None:
+    """Our own error (callers that suppress ValueError keep working), never urllib's."""
+    with pytest.raises(BadURL) as err:
+        canonicalize(url)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, IngestError)
+    assert err.value.reason == "bad_url" and err.value.stage == "fetch"
+
+
+@pytest.mark.parametrize("url", ["http://w。/a", "http://ÿ../a", "http://.ÿ/a", "https://Bücher.example./"])
+def test_canonical_form_is_stable(url: str) -> None:
+    canonical = canonicalize(url)
+    assert canonicalize(canonical) == canonical
+
+
+def test_is_direct_survives_a_bad_ipv6_literal() -> None:
+    assert is_direct("http://[oops/a", "http://[oops/a", "https://ex.org/a") is False
+    assert site("http://[oops/a") == ""

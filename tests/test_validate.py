@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
+from conftest import CORPUS
 from ingest.dedup import content_hash, word_count
 from ingest.models import Article
-from ingest.validate import SourceRules, build_docs, mojibake_ratio, validate_records
+from ingest.validate import (
+    SourceRules,
+    build_docs,
+    mojibake_ratio,
+    quality_rules,
+    validate_records,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BODY = " ".join(f"Korea and Lithuania agreed on cooperation number {i}." for i in range(30))
@@ -133,3 +140,28 @@ def test_data_docs_render_each_result_once(tmp_path: Any) -> None:
     first.unlink()
     build_docs(tmp_path, "run-2")
     assert first.exists()
+
+
+@pytest.mark.parametrize("legit", [
+    "Seoul\xa0\xa0\xa0\xa0\xa0\xa0\xa0\xa0(Yonhap) The ministry said on Monday",  # NBSP indentation
+    "Kapitel 1 " + "·" * 12 + " Seite 4",  # a dotted leader
+    "Results\n" + "¯" * 30 + "\nThe team won",  # an underline
+])
+def test_runs_of_one_legitimate_character_are_not_mojibake(legit: str) -> None:
+    """A real article was rejected for its runs of no-break spaces."""
+    assert mojibake_ratio(legit) == 0
+    valid, rejected = validate_records([art(1, text=(legit + " ") * 3 + BODY)], RULES, now=NOW)
+    assert [r.reason for r in rejected] == [] and len(valid) == 1
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus absent")
+def test_no_true_text_of_the_corpora_is_mojibake() -> None:
+    import json
+
+    threshold = quality_rules()["max_mojibake_ratio"]
+    over = []
+    for corpus in ("scrapinghub_aeb", "mozilla_readability", "trafilatura_eval", "wcxb_dev"):
+        with (CORPUS / corpus / "ground_truth.jsonl").open(encoding="utf-8") as fh:
+            over += [(corpus, row["id"]) for row in map(json.loads, fh)
+                     if mojibake_ratio(row.get("text") or "") > threshold]
+    assert over == []
