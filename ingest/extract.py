@@ -180,6 +180,8 @@ class ExtractJob:
     body: bytes
     declared_charset: str | None = None
     feed_title: str | None = None
+    # Only a date the feed gives as the publication's own (a publisher's feed): the
+    # caller leaves out an aggregator's crawl time and an Atom <updated>.
     feed_published_at: datetime | None = None
     feed_author: str | None = None
     timezone: str | None = None
@@ -210,9 +212,9 @@ class Extracted:
     item_url: str | None = None  # the item's own URL (page URL + #item-...) on a split page
 
 
-#: Dates that are guesses: an explicit date left in the text ("Publish date : ...",
-#: "date2024-07-01") is better evidence than these.
-_GUESSED_DATES = frozenset({None, "htmldate", "url"})
+#: Dates that are not the page's own word: an explicit date left in its text
+#: ("Publish date : ...", "date2024-07-01") is better evidence than these.
+_GUESSED_DATES = frozenset({None, "feed", "htmldate", "url"})
 
 
 def extractor_version() -> str:

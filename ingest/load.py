@@ -82,6 +82,7 @@ _ARTICLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_run_id", "text"), ("last_run_id", "text"), ("direct", "bool"),
     ("modified_at", "timestamptz"), ("feed_title", "text"), ("feed_published_at", "timestamptz"),
     ("feed_author", "text"), ("removed", "jsonb"), ("extracted_at", "timestamptz"),
+    ("feed_date_kind", "text"),
 )
 
 
@@ -311,7 +312,7 @@ def _insert_new(
                 a.date_source, a.language, a.site_name, a.text, a.word_count, a.content_hash,
                 a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
                 a.direct, a.modified_at, a.feed_title, a.feed_published_at, a.feed_author,
-                Jsonb(a.removed) if a.removed else None, a.fetched_at,
+                Jsonb(a.removed) if a.removed else None, a.fetched_at, a.feed_date_kind,
             ))
     return ids
 

@@ -43,7 +43,6 @@ order:
                when the page's date elements do not all show another day
 ``jsonld``     schema.org ``datePublished`` of the page's article in JSON-LD
 ``time``       markup: ``<time pubdate>``, ``itemprop=datePublished``
-``feed``       the feed entry's date
 ``text``       a date after a publication label ("Veröffentlicht am 16.08.2019",
                "Datum: 18.10.2021", "Published on", "Publié le"), else the first
                shown in a short date or byline element ("am 20.09.2020",
@@ -53,6 +52,9 @@ order:
                in a short line of the 8 elements after the ``<h1>`` (the line
                under the headline, a figure's caption not); else a dateline (a
                paragraph that starts "29.11.2022 – ..." or "2021-10-16 | ...")
+``feed``       the feed entry's date, when the caller trusts it as the publication
+               date (a publisher's own feed; not an aggregator's crawl time nor an
+               Atom ``<updated>``): the page's own date comes first
 ``htmldate``   htmldate's heuristics (trafilatura's date, when it is given)
 ``url``        a date in the URL path (``/2024/07/01/``, ``20240701``)
 =============  ===============================================================
@@ -876,9 +878,9 @@ def _published(
         or _generic_meta_date(page, zone, now),
         "jsonld": lambda: _jsonld_date(page, "datePublished", zone, now),
         "time": lambda: _markup_date(page, zone, now),
-        "feed": lambda: _aware(feed, zone, now) if feed else None,
         "text": lambda: _labelled_date(page, zone, now) or _visible_date(page, zone, now)
         or _headline_date(page, zone, now) or _dateline_date(page, zone, now),
+        "feed": lambda: _aware(feed, zone, now) if feed else None,
         "htmldate": lambda: _unless_modified(_htmldate(page, fallback, zone, now), page, zone,
                                              now),
         "url": lambda: _url_date(page.url, zone, now),

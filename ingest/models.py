@@ -21,6 +21,7 @@ class FeedEntry:
     guid: str | None = None
     summary: str | None = None
     author: str | None = None
+    updated_only: bool = False  # published_at is an update time (Atom <updated>, no <published>)
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class Article:
     feed_published_at: datetime | None = None
     feed_author: str | None = None
     removed: dict[str, int] | None = None  # cleaning rule -> lines removed
+    feed_date_kind: str | None = None  # published, updated (Atom <updated> only), crawled
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Article:

@@ -322,6 +322,8 @@ def _entry(raw: Any, source: str) -> FeedEntry | None:
         link=link.strip(),
         title=_clean(raw.get("title")),
         published_at=_date(raw.get("published_parsed") or raw.get("updated_parsed")),
+        # Atom's <updated> alone is when the entry last changed, not when it appeared
+        updated_only=not raw.get("published_parsed") and bool(raw.get("updated_parsed")),
         guid=guid,
         summary=_clean(raw.get("summary")),
         author=_clean(raw.get("author")),

@@ -616,13 +616,14 @@ class _Ingestion:
                 self._reject(source.name, exc, url=entry.link, entry_key=key)
                 return
             failpoints.reach("fetch.page")
+            date_kind = _feed_date_kind(entry, target, fetched.url)
             job = ExtractJob(
                 source=source.name,
                 url=fetched.url,
                 body=fetched.body,
                 declared_charset=fetched.charset,
                 feed_title=entry.title,
-                feed_published_at=entry.published_at,
+                feed_published_at=entry.published_at if date_kind == "published" else None,
                 feed_author=entry.author,
                 timezone=source.timezone,
                 clean=tuple(source.clean),
@@ -646,6 +647,7 @@ class _Ingestion:
         )
         for extracted in records:
             article = _article(source.name, entry, fetched, target, extracted)
+            article.feed_date_kind = date_kind if entry.published_at else None
             self.entry_keys[article.url] = key
             self.pending.append(article)
         if len(self.pending) >= self.settings.batch_size:
@@ -857,6 +859,20 @@ class _WarehouseRobots:
 
     async def put(self, entry: RobotsEntry) -> None:
         await self._ingestion._db(load.robots_put, entry)
+
+
+def _feed_date_kind(entry: FeedEntry, target: str, final_url: str) -> str:
+    """What the entry's date is: ``published`` (a publisher's own feed says when the
+    page appeared), ``updated`` (Atom's <updated> alone: when the entry last changed)
+    or ``crawled`` (an aggregator's entry: when it listed the link). Only the first
+    may stand for the page's date, and only when the page gives none (metadata)."""
+    if entry.updated_only:
+        return "updated"
+    try:
+        canonical = canonicalize(final_url)
+    except ValueError:
+        canonical = final_url
+    return "published" if is_direct(entry.link, target, canonical) else "crawled"
 
 
 def _article(

@@ -68,6 +68,7 @@ class _Stored:
     feed_published_at: datetime | None
     feed_author: str | None
     first_seen_at: datetime
+    feed_date_kind: str  # published, updated, crawled (see pipeline._feed_date_kind)
     fields: tuple[Any, ...]  # the derived fields, in _DERIVED order
 
 
@@ -108,7 +109,10 @@ def _rounds(
     """The articles to re-derive, grouped by raw page, PAGES_PER_ROUND pages at a time."""
     rows = conn.execute(
         f"""SELECT article_id, url, source, raw_sha256, feed_title, feed_published_at,
-                   feed_author, first_seen_at, {', '.join(_DERIVED)}
+                   feed_author, first_seen_at,
+                   coalesce(feed_date_kind,  -- rows from before 010: as a pass judged them then
+                            CASE WHEN direct THEN 'published' ELSE 'crawled' END),
+                   {', '.join(_DERIVED)}
             FROM news.articles
             WHERE raw_sha256 IS NOT NULL
               AND (%(source)s::text IS NULL OR source = %(source)s)
@@ -118,10 +122,10 @@ def _rounds(
     ).fetchall()
     batch: dict[str, list[_Stored]] = {}
     for row in rows:
-        (article_id, url, name, sha, feed_title, feed_date, feed_author, seen), derived = (
-            row[:8], tuple(row[8:]))
+        (article_id, url, name, sha, feed_title, feed_date, feed_author, seen, kind), derived = (
+            row[:9], tuple(row[9:]))
         stored = _Stored(article_id, url, name, sha, feed_title, feed_date, feed_author, seen,
-                         derived)
+                         kind, derived)
         if stored.raw_sha256 not in batch and len(batch) >= PAGES_PER_ROUND:
             yield batch
             batch = {}
@@ -197,6 +201,8 @@ def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, s
     feed_date = first.feed_published_at
     if feed_date is None and first.fields[_DERIVED.index("date_source")] == "feed":
         feed_date = first.fields[_DERIVED.index("published_at")]  # stored before 006
+    if first.feed_date_kind != "published":
+        feed_date = None  # as a pass: a crawl time or an update time is no page's date
     return ExtractJob(
         source=source.name, url=url, body=zlib.decompress(body), declared_charset=encoding,
         feed_title=first.feed_title, feed_published_at=feed_date,
@@ -230,7 +236,8 @@ def _article(job: ExtractJob, record: Extracted, stored: _Stored | None) -> Arti
         record, source=job.source, url=url,
         urls=[(url, "item" if record.item_url else "canonical")],
         fetched_at=stored.first_seen_at if stored else datetime.now(UTC), direct=True,
-        feed_title=job.feed_title, feed_published_at=job.feed_published_at,
+        feed_title=job.feed_title,
+        feed_published_at=stored.feed_published_at if stored else job.feed_published_at,
         feed_author=job.feed_author,
     )
 

@@ -665,8 +665,13 @@ def test_a_dateline(paragraph: str) -> None:
 
 
 def test_the_feed_date_comes_after_the_page_and_before_guesses() -> None:
+    """The page's own date, declared or shown, beats the feed's (issue 16: an
+    aggregator's crawl time or an Atom <updated> once overrode a date the page shows);
+    the feed's beats what is only a guess."""
     naive = datetime(2024, 7, 2, 18, 0)
     out = run(page(body='<div class="date">1 July 2024</div>'), feed_published_at=naive)
+    assert (out.published_at, out.date_source) == (datetime(2024, 7, 1, tzinfo=SEOUL), "text")
+    out = run(page(), "https://ex.example/2024/06/30/story", feed_published_at=naive)
     assert (out.published_at, out.date_source) == (datetime(2024, 7, 2, 18, 0, tzinfo=SEOUL), "feed")
     out = run(page(meta("article:published_time", "2024-07-01T09:00:00+09:00")), feed_published_at=naive)
     assert out.date_source == "meta"

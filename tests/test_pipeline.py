@@ -345,3 +345,46 @@ def test_links_to_private_addresses_are_refused_as_such(
                        "http://[fd00::1]/x": "private_address"}
     given_up = conn.execute("SELECT count(*) FROM news.failing_urls WHERE given_up").fetchone()
     assert given_up == (3,)
+
+
+def test_the_pages_own_date_first_and_a_feed_date_only_when_it_is_one(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    """A publisher's feed date fills a page that gives none, never one that shows its
+    own; an aggregator's crawl time and an Atom <updated> never do (issue 16)."""
+    shown = _page("A dated story").replace(
+        "<h1>A dated story</h1>", '<h1>A dated story</h1><p class="date">3 March 2025</p>')
+    links = {name: server.static(f"/{name}", body) for name, body in (
+        ("dated", shown), ("undated", _page("An undated story")),
+        ("via-aggregator", _page("A story met through an aggregator")),
+        ("atom-only", _page("A story in an Atom feed")))}
+    rss = ("<rss version='2.0'><channel><title>t</title>" + "".join(
+        f"<item><title>{name}</title><link>{links[name]}</link>"
+        "<pubDate>Mon, 10 Mar 2025 09:00:00 GMT</pubDate></item>"
+        for name in ("dated", "undated")) + "</channel></rss>")
+    wrapped = links["via-aggregator"].replace("/", "%2F").replace(":", "%3A")
+    aggregator = ("<rss version='2.0'><channel><title>t</title><item><title>a</title>"
+                  f"<link>{server.base}/news/apiclick.aspx?url={wrapped}</link>"
+                  "<pubDate>Wed, 12 Mar 2025 23:10:00 GMT</pubDate></item></channel></rss>")
+    atom = ("<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>"
+            f"<entry><title>a</title><link href='{links['atom-only']}'/><id>x</id>"
+            "<updated>2025-03-14T08:00:00Z</updated></entry></feed>")
+    config = parse_config({
+        "settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20,
+                     "redirect_wrappers": [{"hosts": ["127.0.0.1"], "path": "/news/apiclick.aspx",
+                                            "param": "url"}]},
+        "sources": [
+            {"name": "publisher", "url": server.static("/rss", rss, "application/rss+xml")},
+            {"name": "aggregator", "url": server.static("/agg", aggregator, "application/rss+xml")},
+            {"name": "atom", "url": server.static("/atom", atom, "application/atom+xml")},
+        ]})
+    run_pass(config, dsn)
+    rows = {url.rsplit("/", 1)[1]: rest for url, *rest in conn.execute(
+        "SELECT url, published_at::date::text, date_source, feed_published_at::date::text, "
+        "feed_date_kind FROM news.articles")}
+    assert rows == {
+        "dated": ["2025-03-03", "text", "2025-03-10", "published"],  # the page wins, both kept
+        "undated": ["2025-03-10", "feed", "2025-03-10", "published"],
+        "via-aggregator": [None, None, "2025-03-12", "crawled"],
+        "atom-only": [None, None, "2025-03-14", "updated"],
+    }
