@@ -136,7 +136,9 @@ def test_date_by_the_headline() -> None:
 def test_a_date_far_from_the_headline_or_not_shown_is_not_by_it() -> None:
     far = "<h1>Budget</h1>" + f"<p>{PROSE}</p>" * 30 + "<p>Posted March 3, 2024</p>"
     script = "<h1>Budget</h1><script>var published = 'March 3, 2024';</script><p>Text</p>"
+    long_way = "<h1>Budget</h1>" + f"<p>{PROSE * 2}</p>" * 3 + "<p>Posted March 3, 2024</p>"
     assert read(body=far)["head_date"] == 0
+    assert read(body=long_way)["head_date"] == 0  # few text nodes, but far in characters
     assert read(body=script)["head_date"] == 0
     assert read(body="<p>March 3, 2024</p>")["head_date"] == 0  # no headline
 
@@ -171,7 +173,9 @@ def test_paragraphs_in_one_block() -> None:
     one = "<article><div>" + f"<p>{PROSE}</p>" * 6 + "</div></article>"
     spread = "".join(f"<section><div><h2>Part</h2><p>{PROSE}</p></div></section>"
                      for _ in range(6))
+    wrapped = "<article>" + f"<div class='block'><p>{PROSE}</p></div>" * 6 + "</article>"
     assert read(body=one)["paragraph_focus"] == 1
+    assert read(body=wrapped)["paragraph_focus"] == 1  # a CMS's block around each paragraph
     assert read(body=spread)["paragraph_focus"] < 0.5
     assert count(read(body=one)["long_paragraphs"]) == 0  # 160 characters each
     assert count(read(body=f"<p>{PROSE * 2}</p>")["long_paragraphs"]) == 1
@@ -201,7 +205,8 @@ def test_code() -> None:
 
 
 def test_anchored_and_linked_headings() -> None:
-    body = ("<h2 id='install'>Install <a href='#install'>¶</a></h2>"
+    body = ("<h1><a href='/'>Example Docs</a></h1>"  # a headline is not an item's title
+            "<h2 id='install'>Install <a href='#install'>¶</a></h2>"
             "<h2><a href='/news/other-story'>Other story</a></h2>"
             "<h3><a href='/news/third-story'>Third story</a></h3>"
             "<h2>Plain heading</h2>")
