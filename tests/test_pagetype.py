@@ -363,10 +363,12 @@ def test_the_model_reads_every_signal_and_only_them() -> None:
 
 # --- the corpora ---------------------------------------------------------------------------
 
-# What the corpus run measured with this model (bench/pagetype.py, 2026-11-24); the floors
-# sit a little below, the ceilings at the targets.
-KEPT_OUT_EVEN = 0.45  # measured 0.49 of 203 pages that are not articles
-KEPT_OUT_ODD = 0.38  # measured 0.42 of 201
+# What the corpus run measured with this model (bench/pagetype.py, 2026-12-05); the floors
+# sit a little below, the ceilings at the targets. The issue's target for pages that are not
+# articles, 95% kept out, is far above what these signals reach at this loss of articles
+# (see bench/pagetype.py's trade-off table): the floors guard what is reached.
+KEPT_OUT_EVEN = 0.47  # measured 0.51 of 203 pages that are not articles
+KEPT_OUT_ODD = 0.39  # measured 0.43 of 201
 ARTICLES_LOST = 0.02  # combined, any cause: the target; measured 1.3% and 1.0%
 CLASSIFIER_LOST = 0.01  # the classifier's own share; measured 1 (0.3%) and 0
 
@@ -421,10 +423,9 @@ def test_no_article_of_the_article_benchmark_is_lost(figures: dict[str, Any]) ->
 
 
 @corpus
-def test_mozilla_readability(figures: dict[str, Any]) -> None:
-    """One of its real pages, Mercurial's documentation of a command (46 code elements,
-    15 anchored headings), is documentation to the classifier (score 0.037, threshold
-    0.039); no other is kept out."""
+def test_no_real_page_of_mozilla_readability_is_lost(figures: dict[str, Any]) -> None:
+    """The closest call: Mercurial's documentation of a command (46 code elements, 15
+    anchored headings) scores 0.089, over the threshold 0.075."""
     articles = figures["mozilla_readability"]["article"]
     assert articles["pages"] == 76
-    assert articles.get("not_an_article", 0) <= 1
+    assert articles.get("not_an_article", 0) == 0
