@@ -16,9 +16,10 @@ trafilatura_eval) goes through what a pass does before loading:
 It prints, for wcxb_dev's two halves (even rows of ground_truth.jsonl: the model's training
 half; odd rows: the confirming half) and for each article corpus, per page type: pages,
 kept out by each cause (the first that stops a page), loaded; the articles lost by cause; the
-classifier's time per page beside extraction's; and a sample of trafilatura_eval's pages
-the classifier keeps out (that corpus has no page types). ``--json PATH`` writes the figures
-and every page's verdict (the corpus test reads them).
+trade-off at other thresholds than the model's; the classifier's time per page beside
+extraction's; and every page of the article corpora the classifier keeps out, with its
+evidence (trafilatura_eval has no page types: those are to be read). ``--json PATH``
+writes the figures and every page's verdict (the corpus test reads them).
 
 Extraction is the slow part (about 50 ms a page), so its results are cached in
 ``bench/results/pagetype-extraction.json``, keyed by the page's bytes and a digest of the
@@ -36,7 +37,9 @@ classification timed beside it (a machine shared with other work slows both alik
 * the threshold: in each of those 20 runs, the highest out-of-fold probability at which the
   classifier alone loses at most ``--max-loss`` (0.5%) of the training half's articles that
   extraction and validation let through; the threshold is their median (one run's depends
-  much on which fold held the few odd articles);
+  much on which fold held the few odd articles). 0.5%: the target for articles lost is 2%
+  all causes together, extraction and validation already lose 1%, and half of the rest is
+  kept as a margin for pages unlike the training half's;
 * the kind of a page that is not an article: softmax regression over the other kinds
   (L2), fitted on the training half's non-articles; below ``KIND_CONFIDENCE`` the kind is
   ``other``.

@@ -24,7 +24,8 @@ the model's threshold; otherwise its kind is the likeliest of the others, and th
 verdict's ``evidence`` names the signals that weighed most against an article.
 
 It reads the tree and never changes it, in one walk over the elements it needs: about
-2 ms a page, 4% of what extraction costs (``bench/pagetype.py`` measures both).
+1 ms a page on an idle core, 4 to 5% of what extraction costs (``bench/pagetype.py``
+measures both on the same pages).
 """
 
 from __future__ import annotations
