@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -45,6 +45,9 @@ def _http_url(value: str) -> str:
 
 
 HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
+#: The kinds of page ingest.pagetype tells apart (kept here to validate ``expect:``).
+PageKind = Literal["article", "listing", "forum", "product", "documentation", "service",
+                   "collection", "other"]
 
 
 class RedirectWrapper(BaseModel):
@@ -147,6 +150,10 @@ class Settings(BaseModel):
     )
 
 
+def _articles_only() -> list[str]:
+    return ["article"]
+
+
 class SourceConfig(BaseModel):
     """One source: a feed (RSS 0.9x/1.0/2.0 or Atom)."""
 
@@ -177,6 +184,11 @@ class SourceConfig(BaseModel):
     split: SplitRule | None = Field(
         default=None, description="list pages (press releases): one record per item"
     )
+    expect: str | list[str] = Field(
+        default_factory=_articles_only,
+        description="the kinds of page the source's records may be (ingest.pagetype.KINDS); "
+        "others are rejected as not_an_article. 'any': every kind",
+    )
 
     @field_validator("name")
     @classmethod
@@ -189,6 +201,18 @@ class SourceConfig(BaseModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _kinds(cls, value: Any) -> Any:
+        if value == "any":
+            return value
+        kinds = [value] if isinstance(value, str) else value
+        known = get_args(PageKind)
+        if not isinstance(kinds, list) or not kinds or not all(
+                isinstance(kind, str) and kind in known for kind in kinds):
+            raise ValueError(f"must be 'any' or a list of kinds of page: {', '.join(known)}")
+        return kinds
 
     @field_validator("clean_off")
     @classmethod

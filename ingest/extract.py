@@ -210,6 +210,8 @@ class Extracted:
     modified_at: datetime | None = None
     removed: dict[str, int] = field(default_factory=dict)  # cleaning rule -> lines removed
     item_url: str | None = None  # the item's own URL (page URL + #item-...) on a split page
+    page_type: str = "article"  # what kind of page it is (ingest.pagetype.KINDS)
+    page_type_evidence: str = ""  # why, for a rejection's detail
 
 
 #: Dates that are not the page's own word: an explicit date left in its text
@@ -226,11 +228,15 @@ def extractor_version() -> str:
 
 @functools.cache
 def _rules_digest() -> str:
-    """Short hash of the cleaning rules file: a rules change is an extractor change."""
+    """Short hash of the rules extraction reads (cleaning, page types and their model): a
+    rules change is an extractor change."""
     from importlib import resources
 
-    data = resources.files("ingest").joinpath("rules/clean.yml").read_bytes()
-    return hashlib.sha256(data).hexdigest()[:8]
+    rules = resources.files("ingest").joinpath("rules")
+    digest = hashlib.sha256()
+    for name in ("clean.yml", "pagetype.yml", "pagetype_model.json"):
+        digest.update(rules.joinpath(name).read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def extract_items(job: ExtractJob) -> list[Extracted]:
@@ -279,6 +285,7 @@ def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     from trafilatura.utils import load_html
 
     from ingest.metadata import page_metadata, parse_html
+    from ingest.pagetype import classify
 
     html, encoding = decode_html(job.body, job.declared_charset)
     # Parsed once, the way trafilatura parses (its text from this tree is the text
@@ -316,6 +323,11 @@ def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
     not_prose = _not_prose(text)
     if not_prose:
         raise ExtractError("no_content", f"{job.url}: {not_prose}")
+    if job.split is None:  # a source that splits its list pages wants them split
+        verdict = classify(tree, job.url, text, title=meta.title, author=meta.author)
+        page_type, evidence = verdict.kind, verdict.detail
+    else:
+        page_type, evidence = "article", "an item of a list page the source splits"
     zone = meta.zone or UTC
     published_at, date_source = meta.published_at, meta.date_source
     stated = cleaned.published_at(zone)
@@ -342,6 +354,8 @@ def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
         encoding=encoding,
         extractor=extractor_version(),
         bands=band_keys(text),
+        page_type=page_type,
+        page_type_evidence=evidence,
     )
     return record, html, raw_text, zone
 

@@ -82,7 +82,7 @@ _ARTICLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_run_id", "text"), ("last_run_id", "text"), ("direct", "bool"),
     ("modified_at", "timestamptz"), ("feed_title", "text"), ("feed_published_at", "timestamptz"),
     ("feed_author", "text"), ("removed", "jsonb"), ("extracted_at", "timestamptz"),
-    ("feed_date_kind", "text"),
+    ("feed_date_kind", "text"), ("page_type", "text"),
 )
 
 
@@ -313,6 +313,7 @@ def _insert_new(
                 a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
                 a.direct, a.modified_at, a.feed_title, a.feed_published_at, a.feed_author,
                 Jsonb(a.removed) if a.removed else None, a.fetched_at, a.feed_date_kind,
+                a.page_type,
             ))
     return ids
 
@@ -370,7 +371,8 @@ def _new_versions(
         """CREATE TEMP TABLE stage_changed (article_id bigint, title text, author text,
                published_at timestamptz, text text, word_count integer, content_hash text,
                raw_sha256 text, extractor text, language text, seen_at timestamptz,
-               date_source text, site_name text, modified_at timestamptz, removed jsonb)
+               date_source text, site_name text, modified_at timestamptz, removed jsonb,
+               page_type text)
            ON COMMIT DROP"""
     )
     with conn.cursor() as cur, cur.copy("COPY stage_changed FROM STDIN") as copy:
@@ -379,7 +381,7 @@ def _new_versions(
             copy.write_row((aid, a.title, a.author, a.published_at, a.text, a.word_count,
                             a.content_hash, a.raw_sha256, a.extractor, a.language, a.fetched_at,
                             a.date_source, a.site_name, a.modified_at,
-                            Jsonb(a.removed) if a.removed else None))
+                            Jsonb(a.removed) if a.removed else None, a.page_type))
     conn.execute(
         """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
                text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
@@ -406,7 +408,7 @@ def _new_versions(
                text = s.text, word_count = s.word_count, content_hash = s.content_hash,
                raw_sha256 = s.raw_sha256, extractor = s.extractor, language = s.language,
                site_name = coalesce(s.site_name, a.site_name), modified_at = s.modified_at,
-               removed = s.removed, extracted_at = s.seen_at,
+               removed = s.removed, extracted_at = s.seen_at, page_type = s.page_type,
                version = a.version + 1, updated_at = s.seen_at
            FROM stage_changed s WHERE s.article_id = a.article_id"""
     )

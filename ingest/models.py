@@ -51,6 +51,8 @@ class Article:
     feed_author: str | None = None
     removed: dict[str, int] | None = None  # cleaning rule -> lines removed
     feed_date_kind: str | None = None  # published, updated (Atom <updated> only), crawled
+    page_type: str = "article"  # ingest.pagetype.KINDS
+    page_type_evidence: str = ""  # the signals behind page_type
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Article:

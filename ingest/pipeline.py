@@ -931,6 +931,8 @@ def article_from(
         feed_published_at=feed_published_at,
         feed_author=feed_author,
         removed=extracted.removed or None,
+        page_type=extracted.page_type,
+        page_type_evidence=extracted.page_type_evidence,
     )
 
 

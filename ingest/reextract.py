@@ -73,7 +73,7 @@ class _Stored:
 
 
 _DERIVED = ("title", "author", "published_at", "date_source", "modified_at", "language",
-            "site_name", "content_hash", "extractor", "removed")
+            "site_name", "content_hash", "extractor", "removed", "page_type")
 
 
 def reextract(
@@ -311,13 +311,13 @@ def _update(
            SET title = %s, author = %s, published_at = %s, date_source = %s,
                modified_at = %s, language = %s, site_name = %s, text = %s, word_count = %s,
                content_hash = %s, extractor = %s, removed = %s, extracted_at = now(),
-               feed_title = coalesce(feed_title, %s),
+               page_type = %s, feed_title = coalesce(feed_title, %s),
                feed_published_at = coalesce(feed_published_at, %s),
                feed_author = coalesce(feed_author, %s),
                version = version + %s, updated_at = CASE WHEN %s THEN now() ELSE updated_at END
            WHERE article_id = %s""",
         (a.title, a.author, a.published_at, a.date_source, a.modified_at, a.language,
          a.site_name, a.text, a.word_count, a.content_hash, a.extractor,
-         Jsonb(a.removed) if a.removed else None, a.feed_title, a.feed_published_at,
+         Jsonb(a.removed) if a.removed else None, a.page_type, a.feed_title, a.feed_published_at,
          a.feed_author, int(text_changed), text_changed, article_id),
     )

@@ -53,3 +53,12 @@ def recent_runs(conn: psycopg.Connection[Any], limit: int = 10) -> list[dict[str
         SELECT run_id, trigger, started_at, finished_at, status, articles_new, rejections,
                message
         FROM news.runs ORDER BY started_at DESC LIMIT %s""", (limit,))
+
+
+def rejected_page_types(conn: psycopg.Connection[Any], days: int = 7) -> list[dict[str, Any]]:
+    """Pages kept out as not_an_article over the last ``days`` days, by page type."""
+    return _rows(conn, """
+        SELECT page_type, sum(pages)::integer AS pages, count(DISTINCT source)::integer AS sources
+        FROM news.rejected_page_types
+        WHERE day > (now() AT TIME ZONE 'UTC')::date - %s
+        GROUP BY 1 ORDER BY 2 DESC, 1""", (days,))

@@ -50,12 +50,14 @@ _MOJIBAKE = re.compile(
 class SourceRules:
     min_words: int
     languages: tuple[str, ...] | None = None
+    page_types: tuple[str, ...] | None = ("article",)  # None: any kind of page
 
 
 def rules_for(source: SourceConfig, settings: Settings) -> SourceRules:
     min_words = source.min_words if source.min_words is not None else settings.min_words
     languages = tuple(lang.lower() for lang in source.language) if source.language else None
-    return SourceRules(min_words=min_words, languages=languages)
+    page_types = None if source.expect == "any" else tuple(sorted(source.expect))
+    return SourceRules(min_words=min_words, languages=languages, page_types=page_types)
 
 
 @cache
@@ -140,6 +142,15 @@ def build_suite(rules: dict[str, SourceRules], now: datetime) -> gx.ExpectationS
                     column="language", value_set=list(rule.languages),
                     row_condition=f"source == {name!r}", condition_parser="pandas"),
                 "language_unexpected", f"{name} publishes in {', '.join(rule.languages)}")
+    by_kinds: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for name, rule in sorted(rules.items()):
+        if rule.page_types is not None:
+            by_kinds[rule.page_types].append(name)
+    for kinds, names in sorted(by_kinds.items()):
+        add(gxe.ExpectColumnValuesToBeInSet(
+                column="page_type", value_set=list(kinds),
+                row_condition=f"source in {sorted(names)!r}", condition_parser="pandas"),
+            "not_an_article", f"the page is {' or '.join(kinds)} ({', '.join(names)})")
     add(gxe.ExpectColumnValuesToBeUnique(column="url"), "duplicate_url",
         "url is unique within the batch")
     add(gxe.ExpectColumnValuesToBeUnique(column="content_key"), "duplicate_text",
@@ -167,6 +178,7 @@ def to_frame(articles: Sequence[Article]) -> pd.DataFrame:
             "word_count": [a.word_count for a in articles],
             "published_at": pd.to_datetime([a.published_at for a in articles], utc=True),
             "language": [a.language for a in articles],
+            "page_type": [a.page_type for a in articles],
             "content_key": [f"{site(a.url)} {a.content_hash}" for a in articles],
             "mojibake_ratio": [mojibake_ratio(a.text or "") for a in articles],
         }
@@ -217,6 +229,9 @@ def validate_records(
         )
         result = next(iter(outcome.run_results.values()))
     failures = failures_by_row(result)
+    for row, found in failures.items():
+        if "not_an_article" in found:  # the kind and the signals that tell it
+            found["not_an_article"] = articles[row].page_type_evidence or articles[row].page_type
     valid = [a for i, a in enumerate(articles) if i not in failures]
     rejections = [
         Rejection(

@@ -5,7 +5,8 @@ Airflow's own authentication (the UI's session cookie or a bearer token):
 
 * ``/news/``: the "News ingest" page: per-source freshness (last success, last
   new item, failing or not), articles per day over the last four weeks, rejection
-  reasons of the last week, recent runs, and a link to the latest Data Docs;
+  reasons of the last week, the pages kept out as not news articles by type, recent
+  runs (an aborted one shown as such), and a link to the latest Data Docs;
 * ``/news/docs/...``: the Great Expectations Data Docs of the validation runs
   (``$NEWS_INGEST_HOME/quality/docs``), shown in the UI as "Data Docs".
 """
@@ -55,6 +56,7 @@ def page_data(dsn: str) -> dict[str, Any]:
             "freshness": report.freshness(conn),
             "per_day": report.items_per_day(conn, 28),
             "reasons": report.rejection_reasons(conn, 7),
+            "page_types": report.rejected_page_types(conn, 7),
             "runs": report.recent_runs(conn, 8),
         }
 
@@ -146,6 +148,11 @@ def render_page(data: dict[str, Any], latest_docs: bool) -> str:
         f'<td class="num">{r["rejections"]}</td><td class="num">{r["sources"]}</td></tr>'
         for r in data["reasons"]
     ) or '<tr><td colspan="4" class="muted">no rejections this week</td></tr>'
+    kinds = "".join(
+        f'<tr class="page-type" data-type="{_esc(r["page_type"])}"><td>{_esc(r["page_type"])}'
+        f'</td><td class="num">{r["pages"]}</td><td class="num">{r["sources"]}</td></tr>'
+        for r in data.get("page_types", [])
+    ) or '<tr><td colspan="3" class="muted">none this week</td></tr>'
     runs = "".join(
         f'<tr class="run" data-status="{_esc(r["status"])}"><td>{_esc(r["run_id"])}</td>'
         f"<td>{_esc(r['trigger'])}</td><td>{_when(r['started_at'])}</td>"
@@ -171,6 +178,8 @@ def render_page(data: dict[str, Any], latest_docs: bool) -> str:
 <h2>Rejections by reason (last 7 days)</h2>
 <table id="reasons"><tr><th>stage</th><th>reason</th><th>rejections</th><th>sources</th></tr>
 {reasons}</table>
+<h2>Kept out as not news articles (last 7 days)</h2>
+<table id="page-types"><tr><th>page type</th><th>pages</th><th>sources</th></tr>{kinds}</table>
 <h2>Recent runs</h2>
 <table id="runs"><tr><th>run</th><th>trigger</th><th>started</th><th>status</th>
 <th>new</th><th>rejected</th><th>message</th></tr>{runs}</table>

@@ -80,3 +80,21 @@ def test_example_config_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parent.parent / "sources.example.yml")
     assert len(config.sources) >= 3
     assert config.settings.allow_private_hosts == []  # real feeds: no private hosts
+
+
+def test_expect_names_kinds_of_page_or_any() -> None:
+    from typing import get_args
+
+    from ingest.config import PageKind
+    from ingest.pagetype import KINDS
+
+    assert set(get_args(PageKind)) == set(KINDS)
+    default = parse_config({"sources": [{"name": "a", "url": "http://x.org/f"}]})
+    assert default.sources[0].expect == ["article"]
+    shop = parse_config({"sources": [{"name": "a", "url": "http://x.org/f",
+                                      "expect": ["article", "product"]}]})
+    assert shop.sources[0].expect == ["article", "product"]
+    assert parse_config({"sources": [{"name": "a", "url": "http://x.org/f", "expect": "any"}]}
+                        ).sources[0].expect == "any"
+    with pytest.raises(ConfigError, match=r"key 'expect': must be 'any' or a list of kinds"):
+        parse_config({"sources": [{"name": "a", "url": "http://x.org/f", "expect": ["news"]}]})

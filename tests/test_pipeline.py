@@ -388,3 +388,64 @@ def test_the_pages_own_date_first_and_a_feed_date_only_when_it_is_one(
         "via-aggregator": [None, None, "2025-03-12", "crawled"],
         "atom-only": [None, None, "2025-03-14", "updated"],
     }
+
+
+_PRODUCT = """<html><head><title>Blue Kettle 1.7 l | Kitchen Shop</title>
+<meta property="og:type" content="product">
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product",
+"name": "Blue Kettle", "offers": {"@type": "Offer", "price": "29.99", "priceCurrency": "USD"}}
+</script></head><body><nav><a href="/">Shop</a> <a href="/cart">Cart</a></nav><main>
+<h1>Blue Kettle 1.7 l</h1><p class="price">$29.99</p>
+<form action="/cart/add"><button class="add-to-cart">Add to cart</button></form>
+<h2>Description</h2><p>This kettle boils 1.7 litres of water in under four minutes, switches
+itself off when the water boils and keeps the handle cool. The base turns all the way round,
+the filter lifts out for cleaning and the window shows how much water is left inside.</p>
+<h2>Reviews</h2><p>Great kettle, quiet and fast, I would buy it again for the price.</p>
+<p>Works well, but the lid is a little stiff to open with one hand in the morning.</p>
+</main></body></html>"""
+
+
+def test_pages_that_are_not_news_articles_are_kept_out_with_their_kind(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any], tmp_path: Any
+) -> None:
+    """A shop's product page listed in a feed is a not_an_article rejection naming its
+    kind and evidence, its raw page kept; a source that expects products loads it
+    (revalidate with the new expect:), as page_type product."""
+    from ingest.pipeline import revalidate
+
+    links = [server.static("/story", _page("A story of the harbour")),
+             server.static("/products/blue-kettle", _PRODUCT)]
+    feed = _feed(server, "/feed.xml", links)
+    settings = {"allow_private_hosts": ["127.0.0.1"], "min_words": 20}
+    config = parse_config({"settings": settings, "sources": [{"name": "s", "url": feed}]})
+    result = run_pass(config, dsn)
+    assert conn.execute("SELECT url, page_type FROM news.articles").fetchall() == [
+        (links[0], "article")]
+    row = conn.execute("SELECT stage, reason, detail, payload->>'page_type' FROM news.rejections"
+                       ).fetchone()
+    assert row is not None and row[:2] == ("validate", "not_an_article")
+    assert row[2].startswith("product (article score") and "Product" in row[2]
+    assert row[3] == "product" and result.counts[0].reasons == {"not_an_article": 1}
+    assert conn.execute("SELECT count(*) FROM news.raw_pages").fetchone() == (2,)
+    assert conn.execute("SELECT page_type, pages FROM news.rejected_page_types").fetchall() == [
+        ("product", 1)]
+
+    shop = parse_config({"settings": settings,
+                         "sources": [{"name": "s", "url": feed, "expect": ["article", "product"]}]})
+    again = revalidate(shop, dsn, reason="not_an_article")
+    assert (again.checked, again.loaded) == (1, 1)
+    assert conn.execute("SELECT page_type FROM news.articles WHERE url = %s",
+                        (links[1],)).fetchone() == ("product",)
+
+
+def test_a_source_that_expects_any_page_loads_them_all(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    links = [server.static("/story", _page("A story of the harbour")),
+             server.static("/products/blue-kettle", _PRODUCT)]
+    config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
+                           "sources": [{"name": "s", "url": _feed(server, "/feed.xml", links),
+                                        "expect": "any"}]})
+    run_pass(config, dsn)
+    kinds = dict(conn.execute("SELECT url, page_type FROM news.articles").fetchall())
+    assert kinds == {links[0]: "article", links[1]: "product"}
