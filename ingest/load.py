@@ -28,6 +28,7 @@ from ingest import derive
 from ingest.db import LOAD_LOCK
 from ingest.dedup import band_keys, collapse_batch
 from ingest.models import Article, FeedState
+from ingest.resolve import site
 from ingest.robots import RobotsEntry
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ _ARTICLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_run_id", "text"), ("last_run_id", "text"), ("direct", "bool"),
     ("modified_at", "timestamptz"), ("feed_title", "text"), ("feed_published_at", "timestamptz"),
     ("feed_author", "text"), ("removed", "jsonb"), ("extracted_at", "timestamptz"),
-    ("feed_date_kind", "text"), ("page_type", "text"),
+    ("feed_date_kind", "text"), ("page_type", "text"), ("site", "text"),
 )
 
 
@@ -234,7 +235,7 @@ def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
     conn.execute(
         """CREATE TEMP TABLE stage_keys (
                rn integer, url text, content_hash text, source text,
-               seen_at timestamptz, direct boolean
+               seen_at timestamptz, direct boolean, site text
            ) ON COMMIT DROP"""
     )
     conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP")
@@ -244,9 +245,10 @@ def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
     )
     with conn.cursor() as cur:
         with cur.copy("COPY stage_keys FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(("int4", "text", "text", "text", "timestamptz", "bool"))
+            copy.set_types(("int4", "text", "text", "text", "timestamptz", "bool", "text"))
             for rn, a in enumerate(articles):
-                copy.write_row((rn, a.url, a.content_hash, a.source, a.fetched_at, a.direct))
+                copy.write_row((rn, a.url, a.content_hash, a.source, a.fetched_at, a.direct,
+                                site(a.url)))
         with cur.copy("COPY stage_urls FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(("int4", "text", "text"))
             for rn, a in enumerate(articles):
@@ -268,7 +270,7 @@ def _match(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, str]]:
                                   WHERE au.url = su.url ORDER BY au.kind LIMIT 1)) AS article_id
                FROM stage_urls su GROUP BY su.rn
            ), by_url AS (
-               SELECT k.rn, k.content_hash, k.url,
+               SELECT k.rn, k.content_hash, k.site,
                       coalesce(h.article_id, (SELECT a.article_id FROM news.articles a
                                               WHERE a.url = k.url)) AS article_id
                FROM stage_keys k LEFT JOIN hits h USING (rn)
@@ -276,7 +278,7 @@ def _match(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, str]]:
                SELECT b.rn, b.article_id IS NOT NULL AS by_url,
                       coalesce(b.article_id, (SELECT a.article_id FROM news.articles a
                                               WHERE a.content_hash = b.content_hash
-                                                AND a.site = news.url_site(b.url))) AS article_id
+                                                AND a.site = b.site)) AS article_id
                FROM by_url b
            )
            SELECT m.rn, m.article_id, CASE WHEN m.by_url THEN 'url' ELSE 'text' END,
@@ -313,7 +315,7 @@ def _insert_new(
                 a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
                 a.direct, a.modified_at, a.feed_title, a.feed_published_at, a.feed_author,
                 Jsonb(a.removed) if a.removed else None, a.fetched_at, a.feed_date_kind,
-                a.page_type,
+                a.page_type, site(a.url),
             ))
     return ids
 

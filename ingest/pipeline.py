@@ -43,6 +43,7 @@ from ingest import (
     runs,
     spool,
     stories,
+    upgrade,
     validate,
 )
 from ingest.config import Config, Environment, Settings, SourceConfig
@@ -109,6 +110,7 @@ def repair(
     the batches spooled while the warehouse was away. Idempotent, cheap when there
     is nothing to do; every pass starts with it (``news-ingest db repair`` too)."""
     window = timedelta(days=settings.story_window_days)
+    steps = upgrade.run_pending(conn)
     aborted = runs.close_abandoned(conn, timedelta(seconds=settings.abandoned_run_after))
     rebuilt = stories.ensure_story_index(conn, window)
     if rebuilt:
@@ -120,7 +122,7 @@ def repair(
                     "pass", queued)
     replayed = spool.replay(conn, spool_dir, window) if spool_dir is not None else 0
     return {"aborted_runs": aborted, "index_rebuilt": rebuilt, "derived": drained.linked,
-            "indexed": drained.indexed, "spooled_loaded": replayed}
+            "indexed": drained.indexed, "spooled_loaded": replayed, "data_steps": steps}
 
 
 def begin_run(

@@ -214,15 +214,26 @@ def is_direct(feed_link: str, target: str, canonical: str) -> bool:
 
 
 def site(url: str) -> str:
-    """The registrable part of a URL's host, roughly: ``www.koreatimes.co.kr`` and
-    ``feed.koreatimes.co.kr`` are both ``koreatimes.co.kr``."""
+    """The registrable domain of a URL's host, by the public suffix list (the ``tld``
+    package's bundled copy; never fetched): ``feeds.ard.de`` and ``www.ard.de`` are
+    ``ard.de``, ``www.koreatimes.co.kr`` is ``koreatimes.co.kr``, ``x.github.io`` is
+    itself. An IP address, ``localhost`` or a name under no public suffix is its own
+    site."""
     try:
         host = (urlsplit(url).hostname or "").lower().rstrip(".")
     except ValueError:  # a bad IPv6 literal: no site
         return ""
     if not host or host.replace(".", "").isdigit() or ":" in host:
-        return host  # an IP address is its own site
-    labels = host.split(".")
-    if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])  # co.kr, go.kr, com.au, ...
-    return ".".join(labels[-2:])
+        return host
+    return _registrable(host)
+
+
+@cache
+def _registrable(host: str) -> str:
+    from tld import get_fld
+
+    try:
+        found = get_fld(host, fix_protocol=True, fail_silently=True)
+    except Exception:  # the library's own errors for odd names: the host is the site
+        found = None
+    return str(found) if found else host

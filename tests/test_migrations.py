@@ -96,7 +96,7 @@ def test_009_moves_merged_copies_of_other_sites_to_articles_of_their_own(
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from ingest import derive
+    from ingest import derive, upgrade
     from ingest.dedup import band_keys, content_hash, word_count
 
     old = tmp_path / "sql"
@@ -135,11 +135,13 @@ def test_009_moves_merged_copies_of_other_sites_to_articles_of_their_own(
                          (url, kind, original, source, seen))
         conn.execute("DELETE FROM news.derive_queue")
         db.migrate(conn)
+        assert upgrade.run_pending(conn) == {"009_sites_and_copies": 2}  # 1 site, 1 copy
+        assert upgrade.run_pending(conn) == {}  # once only
         rows = conn.execute("SELECT article_id, url, source, site, direct, story_id, first_seen_at "
                             "FROM news.articles ORDER BY article_id").fetchall()
         assert [r[1:5] for r in rows] == [
             ("https://www.ex.org/ferry", "ex", "ex.org", True),
-            ("https://wire.example/2026/ferry", "wire", "wire.example", True)]
+            ("https://wire.example/2026/ferry", "wire", "wire.example", True)]  # its own feed
         copy_id = rows[1][0]
         moved = conn.execute("SELECT url, kind FROM news.article_urls WHERE article_id = %s "
                              "ORDER BY kind", (copy_id,)).fetchall()
