@@ -76,7 +76,7 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
         @task(pool="default_pool")
         def plan(params: Any = None, run_id: Any = None, logical_date: Any = None,
                  triggering_asset_events: Any = None) -> list[dict[str, Any]]:
-            from ingest import pipeline, sources
+            from ingest import runs, sources
 
             path, config = sources.load(params.get("config"))
             names = params.get("sources")
@@ -91,7 +91,7 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
             run_key = params.get("run_key") or (
                 f"{dag_id}-{logical_date:%Y-%m-%d}" if mode == "full" and logical_date else run_id
             )
-            pipeline.begin_run(warehouse_dsn(), run_key, "airflow", config.settings)
+            runs.begin_run(warehouse_dsn(), run_key, "airflow", config.settings)
             return [
                 {"run_key": run_key, "config": str(path), "sources": batch, "mode": mode}
                 for batch in sources.plan_batches(chosen, params["max_tasks"])
@@ -124,16 +124,16 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
             too, after recording it: the DAG run must not look green."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from ingest import pipeline
+            from ingest import runs
 
             done = list(results)
             if not batches:
                 return {}
             failed = len(batches) - len(done)
             message = f"{failed} of {len(batches)} ingest task(s) failed" if failed else None
-            run = pipeline.end_run(
+            run = runs.end_run(
                 warehouse_dsn(), batches[0]["run_key"], "failed" if failed else "success",
-                message, close_abandoned=True,
+                message, sweep=True,
             )
             if failed:
                 raise AirflowFailException(f"{message}: {run.get('message')}")

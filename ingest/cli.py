@@ -185,7 +185,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_repair(args: argparse.Namespace) -> int:
     from ingest import db, spool
     from ingest.config import Settings
-    from ingest.pipeline import repair
+    from ingest.runs import repair
 
     env = Environment()
     settings = load_config(args.config).settings if args.config else Settings()
@@ -235,7 +235,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from ingest.errors import IngestError
 
-    docs = Environment().home.resolve() / "quality" / "docs"
+    docs = Environment().quality_dir.resolve() / "docs"
     index = docs / "index.html"
     if not index.is_file():
         raise IngestError(f"no Data Docs yet in {docs}: they are built by the first pass")
@@ -253,7 +253,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_revalidate(args: argparse.Namespace) -> int:
-    from ingest.pipeline import revalidate
+    from ingest.revalidate import revalidate
     from ingest.sources import config_path
 
     env = Environment()

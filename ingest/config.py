@@ -342,3 +342,8 @@ class Environment(BaseSettings):
     dsn: str | None = None
     home: Path = Path(".news-ingest")
     config: Path | None = None
+
+    @property
+    def quality_dir(self) -> Path:
+        """Validation results and the Data Docs site (``docs/``) of the passes."""
+        return self.home / "quality"

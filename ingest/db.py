@@ -11,10 +11,12 @@ under an advisory lock so that concurrent migrators wait for each other.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
 import re
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -138,6 +140,7 @@ class Warehouse:
         self.first_wait = first_wait
         self.reconnects = 0
         self.gone: WarehouseError | None = None
+        self._lock = threading.Lock()
         self.conn = connect(dsn, autocommit=True)
 
     def run(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
@@ -176,6 +179,21 @@ class Warehouse:
 
     def lost(self) -> bool:
         return bool(self.conn.closed or self.conn.broken)
+
+    async def call(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """:meth:`run` from asyncio: in a thread, one call at a time (they share the
+        connection)."""
+        return await self.work(lambda: self.run(fn))
+
+    async def work(self, fn: Callable[[], T]) -> T:
+        """``fn()``, which makes :meth:`run` calls of its own (several steps), in a
+        thread, one at a time with the other calls."""
+
+        def locked() -> T:
+            with self._lock:
+                return fn()
+
+        return await asyncio.to_thread(locked)
 
     def close(self) -> None:
         self.conn.close()

@@ -39,6 +39,7 @@ import httpx
 from ingest import __version__
 from ingest.config import Settings
 from ingest.errors import FetchError, PermanentFetchError, TransientFetchError
+from ingest.resolve import MAX_URL_BYTES
 from ingest.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsStore
 
 PRODUCT = f"news-ingest/{__version__}"
@@ -50,9 +51,7 @@ FEED_ACCEPT = (
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
 MAX_CRAWL_DELAY = 30.0  # seconds; a larger Crawl-delay is capped
-#: Longer URLs are refused (bad_url): what browsers, CDNs and the sitemap protocol
-#: accept, and what the warehouse's URL indexes can hold (an entry is at most 2.7 kB).
-MAX_URL_BYTES = 2048
+
 
 
 def user_agent(contact_url: str | None) -> str:

@@ -27,9 +27,8 @@ from psycopg.types.json import Jsonb
 from ingest import derive
 from ingest.db import LOAD_LOCK
 from ingest.dedup import band_keys, collapse_batch
-from ingest.models import Article, FeedState
+from ingest.models import Article
 from ingest.resolve import site
-from ingest.robots import RobotsEntry
 
 log = logging.getLogger(__name__)
 
@@ -438,55 +437,6 @@ def forget_bands(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> i
     ).rowcount
 
 
-
-
-_FEED_COLUMNS = (
-    "source", "feed_url", "etag", "last_modified", "last_status", "last_fetch_at",
-    "last_success_at", "last_new_item_at", "consecutive_failures", "next_fetch_at",
-    "last_error", "entries_last",
-)
-
-
-def feed_states(conn: psycopg.Connection[Any], sources: Iterable[str]) -> dict[str, FeedState]:
-    rows = conn.execute(
-        f"SELECT {', '.join(_FEED_COLUMNS)} FROM news.feed_state WHERE source = ANY(%s)",
-        (list(sources),),
-    ).fetchall()
-    return {row[0]: FeedState(*row) for row in rows}
-
-
-def save_feed_states(conn: psycopg.Connection[Any], states: Iterable[FeedState]) -> None:
-    rows = [tuple(getattr(state, c) for c in _FEED_COLUMNS) for state in states]
-    if not rows:
-        return
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _FEED_COLUMNS[1:])
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO news.feed_state ({', '.join(_FEED_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_FEED_COLUMNS))}) "
-            f"ON CONFLICT (source) DO UPDATE SET {updates}",
-            rows,
-        )
-
-
-def robots_get(conn: psycopg.Connection[Any], origin: str) -> RobotsEntry | None:
-    row = conn.execute(
-        "SELECT origin, status, body, fetched_at, expires_at FROM news.robots WHERE origin = %s",
-        (origin,),
-    ).fetchone()
-    return RobotsEntry(*row) if row else None
-
-
-def robots_put(conn: psycopg.Connection[Any], entry: RobotsEntry) -> None:
-    with conn.transaction():
-        conn.execute(
-            """INSERT INTO news.robots (origin, status, body, fetched_at, expires_at)
-               VALUES (%s, %s, %s, %s, %s)
-               ON CONFLICT (origin) DO UPDATE SET status = EXCLUDED.status,
-                   body = EXCLUDED.body, fetched_at = EXCLUDED.fetched_at,
-                   expires_at = EXCLUDED.expires_at""",
-            (entry.origin, entry.status, entry.body, entry.fetched_at, entry.expires_at),
-        )
 
 
 def known_urls(

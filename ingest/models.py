@@ -55,6 +55,38 @@ class Article:
     page_type_evidence: str = ""  # the signals behind page_type
 
     @classmethod
+    def from_extracted(
+        cls,
+        extracted: Any,
+        *,
+        source: str,
+        url: str,
+        urls: list[tuple[str, str]],
+        fetched_at: datetime | None,
+        direct: bool,
+        feed_title: str | None = None,
+        feed_published_at: datetime | None = None,
+        feed_author: str | None = None,
+        feed_date_kind: str | None = None,
+    ) -> Article:
+        """The record to validate and load, from what extraction derived
+        (an :class:`ingest.extract.Extracted`) and where the page was met (a pass, or
+        ``news-ingest reextract``)."""
+        return cls(
+            source=source, url=url, urls=urls, title=extracted.title, author=extracted.author,
+            published_at=extracted.published_at, language=extracted.language,
+            site_name=extracted.site_name, text=extracted.text,
+            word_count=extracted.word_count, content_hash=extracted.content_hash,
+            raw_sha256=extracted.raw_sha256, date_source=extracted.date_source,
+            extractor=extracted.extractor, fetched_at=fetched_at, direct=direct,
+            bands=extracted.bands, modified_at=extracted.modified_at,
+            feed_title=feed_title, feed_published_at=feed_published_at,
+            feed_author=feed_author, removed=extracted.removed or None,
+            feed_date_kind=feed_date_kind, page_type=extracted.page_type,
+            page_type_evidence=extracted.page_type_evidence,
+        )
+
+    @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Article:
         """The record back from :meth:`as_payload` (a rejection's payload)."""
         values = dict(data)
@@ -131,6 +163,30 @@ class SourceCounts:
     def reject(self, reason: str, n: int = 1) -> None:
         self.rejections += n
         self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def validation_rejected_for(self, reason: str) -> None:
+        """One more reason a record failed validation for (a record may have several)."""
+        self.validation_reasons[reason] = self.validation_reasons.get(reason, 0) + 1
+
+    def validated_records(self, passed: int = 0, failed: int = 0, refused: int = 0) -> None:
+        """Records that reached validation: ``passed`` (of which ``refused`` the
+        warehouse then refused), ``failed``."""
+        self.validated += passed + failed
+        self.validation_rejected += failed
+        self.articles_valid += passed - refused
+
+    def known_twin(self) -> None:
+        """A record merged into a valid one of its batch (the same document): valid, and
+        known by the time it is counted."""
+        self.articles_valid += 1
+        self.articles_seen_before += 1
+
+    def loaded(self, new: int = 0, seen: int = 0, changed: int = 0, near: int = 0) -> None:
+        """What the load made of the source's valid records."""
+        self.articles_new += new
+        self.articles_seen_before += seen
+        self.articles_changed += changed
+        self.near_duplicates += near
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

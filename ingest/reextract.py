@@ -87,9 +87,9 @@ def reextract(
 ) -> ReextractResult:
     """Extract the stored raw pages of the articles of ``source`` (all by default)
     first seen since ``since`` again, and update the warehouse."""
-    run_id = run_id or pipeline.new_run_id("reextract")
+    run_id = run_id or runs.new_run_id("reextract")
     with runs.RunGuard(dsn, run_id):
-        pipeline.begin_run(dsn, run_id, "reextract", config.settings)
+        runs.begin_run(dsn, run_id, "reextract", config.settings)
         result = ReextractResult(run_id)
         pool = ProcessPool.shared(workers or config.settings.extract_workers, extract.warm_up)
         try:
@@ -97,9 +97,9 @@ def reextract(
                 for stored in _rounds(conn, source, since):
                     _round(conn, config, pool, stored, result)
         except BaseException as exc:
-            pipeline.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+            runs.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
             raise
-        pipeline.end_run(dsn, run_id)
+        runs.end_run(dsn, run_id)
     return result
 
 
@@ -232,7 +232,7 @@ async def _extract_all(
 
 def _article(job: ExtractJob, record: Extracted, stored: _Stored | None) -> Article:
     url = stored.url if stored else (record.item_url or urldefrag(job.url)[0])
-    return pipeline.article_from(
+    return Article.from_extracted(
         record, source=job.source, url=url,
         urls=[(url, "item" if record.item_url else "canonical")],
         fetched_at=stored.first_seen_at if stored else datetime.now(UTC), direct=True,

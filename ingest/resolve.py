@@ -237,3 +237,66 @@ def _registrable(host: str) -> str:
     except Exception:  # the library's own errors for odd names: the host is the site
         found = None
     return str(found) if found else host
+
+
+#: Longer URLs are refused (bad_url, by the fetcher) and not kept as aliases: what
+#: browsers, CDNs and the sitemap protocol accept, and what the warehouse's URL
+#: indexes can hold (an index entry is at most 2.7 kB).
+MAX_URL_BYTES = 2048
+
+
+def entry_urls(link: str, wrappers: Sequence[WrapperRule]) -> list[tuple[str, str]]:
+    """The URLs a feed entry's article may be stored under, before fetching it: the
+    link as given, its unwrapped target, the target's canonical form."""
+    target = unwrap(link, wrappers)
+    pairs = [(link, "feed_link")]
+    if target != link:
+        pairs.append((target, "redirect"))
+    with contextlib.suppress(ValueError):
+        pairs.append((canonicalize(target), "canonical"))
+    return pairs
+
+
+def entry_key(link: str, wrappers: Sequence[WrapperRule]) -> str:
+    """An entry's identity across passes (``news.url_failures``): its target's
+    canonical URL, since an aggregator wraps one target in ever-new tracking links;
+    cut to what an index holds."""
+    try:
+        key = canonicalize(unwrap(link, wrappers))
+    except ValueError:
+        key = link
+    if len(key) > MAX_URL_BYTES // 4:
+        key = key.encode("utf-8", "surrogatepass")[:MAX_URL_BYTES].decode("utf-8", "ignore")
+    return key
+
+
+def page_urls(
+    link: str, target: str, hops: Sequence[str], canonical: str, declared: str | None
+) -> list[tuple[str, str]]:
+    """Every URL a fetched page was met under: the feed's link, the unwrapped target
+    and redirect hops, the final URL (``hops[-1]``), the canonical one, and the URL
+    the page declares itself (``<link rel=canonical>``) when it is on the same host and
+    not the home page (some sites declare that). None longer than an index holds."""
+    pairs: list[tuple[str, str]] = [(link, "feed_link")]
+    pairs += [(hop, "redirect") for hop in url_aliases([target, *hops[:-1]]) if hop != link]
+    pairs += [(hops[-1], "final"), (canonical, "canonical")]
+    if declared and declared.startswith(("http://", "https://")):
+        try:
+            declared_canonical = canonicalize(declared)
+        except ValueError:
+            declared_canonical = None
+        if declared_canonical and _host(declared_canonical) == _host(canonical) and (
+            _path(declared_canonical) not in ("", "/")
+        ):
+            pairs.append((declared, "declared"))
+    return list(dict.fromkeys(
+        p for p in pairs if len(p[0].encode("utf-8", "surrogatepass")) <= MAX_URL_BYTES))
+
+
+def _host(url: str) -> str:
+    return url.split("/", 3)[2]
+
+
+def _path(url: str) -> str:
+    parts = url.split("/", 3)
+    return "/" + parts[3] if len(parts) > 3 else ""

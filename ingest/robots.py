@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import psycopg
 from protego import Protego
 
 from ingest.errors import PermanentFetchError
@@ -141,3 +142,38 @@ class RobotsCache:
 def _max_age(headers: dict[str, str]) -> timedelta | None:
     match = re.search(r"max-age\s*=\s*(\d+)", headers.get("cache-control", ""))
     return timedelta(seconds=int(match.group(1))) if match else None
+
+
+class WarehouseStore:
+    """robots.txt kept in ``news.robots`` between passes (a :class:`RobotsStore`)."""
+
+    def __init__(self, warehouse: Any) -> None:
+        self._warehouse = warehouse  # an ingest.db.Warehouse
+
+    async def get(self, origin: str) -> RobotsEntry | None:
+        result: RobotsEntry | None = await self._warehouse.call(
+            lambda conn: stored(conn, origin))
+        return result
+
+    async def put(self, entry: RobotsEntry) -> None:
+        await self._warehouse.call(lambda conn: store(conn, entry))
+
+
+def stored(conn: psycopg.Connection[Any], origin: str) -> RobotsEntry | None:
+    row = conn.execute(
+        "SELECT origin, status, body, fetched_at, expires_at FROM news.robots WHERE origin = %s",
+        (origin,),
+    ).fetchone()
+    return RobotsEntry(*row) if row else None
+
+
+def store(conn: psycopg.Connection[Any], entry: RobotsEntry) -> None:
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO news.robots (origin, status, body, fetched_at, expires_at)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (origin) DO UPDATE SET status = EXCLUDED.status,
+                   body = EXCLUDED.body, fetched_at = EXCLUDED.fetched_at,
+                   expires_at = EXCLUDED.expires_at""",
+            (entry.origin, entry.status, entry.body, entry.fetched_at, entry.expires_at),
+        )

@@ -1,5 +1,9 @@
-"""Run bookkeeping: ``news.run_log`` (read as ``news.runs``), ``news.run_sources`` and
-``news.quality``, and how a run whose process died gets closed.
+r"""Runs: their beginning and end, their bookkeeping (``news.run_log``, read as
+``news.runs``; ``news.run_sources``; ``news.quality``), and how a run whose process
+died gets closed.
+
+:func:`begin_run` migrates the warehouse and :func:`repair`\s what killed passes left
+before it opens a run; :func:`end_run` closes it.
 
 A process working on a run holds a :class:`RunGuard`: a shared advisory lock on the
 run, on a connection of its own, and a heartbeat every 30 s. A kill (SIGKILL
@@ -17,17 +21,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ingest import db
+from ingest import db, derive, spool, stories, upgrade
+from ingest.config import Environment, Settings
 from ingest.models import SourceCounts
 
 log = logging.getLogger(__name__)
@@ -279,3 +286,58 @@ def run_summary(conn: psycopg.Connection[Any], run_id: str) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute("SELECT * FROM news.runs WHERE run_id = %s", (run_id,)).fetchone()
     return dict(row) if row else {}
+
+
+def new_run_id(trigger: str) -> str:
+    return f"{trigger}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def repair(
+    conn: psycopg.Connection[Any], settings: Settings, spool_dir: Path | None = None
+) -> dict[str, Any]:
+    """Finish what killed or cut-off passes left behind: run pending data steps of
+    migrations, close their runs as ``aborted``, rebuild the near-duplicate index if a
+    crash emptied it, write the derived data (stories, search) of articles loaded just
+    before a kill, and load the batches spooled while the warehouse was away.
+    Idempotent, cheap when there is nothing to do; every pass starts with it
+    (``news-ingest db repair`` too)."""
+    window = timedelta(days=settings.story_window_days)
+    steps = upgrade.run_pending(conn)
+    aborted = close_abandoned(conn, timedelta(seconds=settings.abandoned_run_after))
+    rebuilt = stories.ensure_story_index(conn, window)
+    if rebuilt:
+        log.warning("rebuilt the near-duplicate index for %d articles", rebuilt)
+    queued = derive.pending(conn)
+    drained = derive.drain(conn, window) if queued else derive.Drained()
+    if queued:
+        log.warning("wrote the stories and search entries of %d article(s) left by a killed "
+                    "pass", queued)
+    replayed = spool.replay(conn, spool_dir, window) if spool_dir is not None else 0
+    return {"aborted_runs": aborted, "index_rebuilt": rebuilt, "derived": drained.linked,
+            "indexed": drained.indexed, "spooled_loaded": replayed, "data_steps": steps}
+
+
+def begin_run(
+    dsn: str, run_id: str, trigger: str, settings: Settings | None = None,
+    spool_dir: Path | None = None,
+) -> None:
+    """Migrate the warehouse, repair what killed passes left (:func:`repair`), and open
+    the run's record (idempotent)."""
+    settings = settings or Settings()
+    with db.connect(dsn, autocommit=True) as conn:
+        db.migrate(conn)
+        repair(conn, settings, spool_dir or spool.directory(Environment().home, dsn))
+        start_run(conn, run_id, trigger, datetime.now(UTC))
+
+
+def end_run(
+    dsn: str, run_id: str, status: str = "success", message: str | None = None,
+    *, sweep: bool = False,
+) -> dict[str, Any]:
+    """Close the run's record and return its ``news.runs`` row; with ``sweep``, also
+    close earlier runs whose processes died (:func:`close_abandoned`)."""
+    with db.connect(dsn, autocommit=True) as conn:
+        summary = finish_run(conn, run_id, datetime.now(UTC), status, message)
+        if sweep:
+            close_abandoned(conn, timedelta(seconds=Settings().abandoned_run_after))
+        return summary

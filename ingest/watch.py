@@ -1,34 +1,35 @@
 """Watch feeds cheaply for new entries: the engine of the streaming DAG's trigger.
 
-:class:`FeedWatcher` polls each source's feed no more often than its interval,
-with conditional GET, and reports the sources whose feeds list links it has not
-seen yet. It keeps its state in memory: after a restart its first poll reports
-every source with entries, and the ingest run that follows skips what the
-warehouse already holds. (Delivery is at least once; consumers are idempotent.)
+:class:`FeedWatcher` asks each source's feed no more often than its
+``poll_interval``, with conditional GET (:mod:`ingest.feeds`, as a pass does, and
+with a pass's back-off rule when a feed fails), and reports the sources whose feeds
+list links it has not seen yet. It keeps its state in memory: after a restart its
+first poll reports every source with entries, and the ingest run that follows skips
+what the warehouse already holds. (Delivery is at least once; consumers are
+idempotent.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest import fetch, parse
-from ingest.config import Config, load_config
-from ingest.errors import ItemError
+from ingest import feeds, fetch
+from ingest.config import Config, SourceConfig, load_config
+from ingest.errors import InternalError, ItemError
+from ingest.models import FeedState
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Feed:
-    etag: str | None = None
-    last_modified: str | None = None
+    state: FeedState
     seen: set[str] = field(default_factory=set)
-    due: float = 0.0
-    failures: int = 0
+    next_poll: datetime | None = None
 
 
 @dataclass
@@ -55,55 +56,51 @@ class FeedWatcher:
         return self._config
 
     def seconds_to_next(self) -> float:
-        now = time.monotonic()
-        dues = [f.due for f in self._feeds.values()]
-        return max(0.0, min(dues) - now) if dues else 0.0
+        now = datetime.now(UTC)
+        dues = [max(f.next_poll or now, f.state.next_fetch_at or now)
+                for f in self._feeds.values()]
+        return max(0.0, (min(dues) - now).total_seconds()) if dues else 0.0
 
     async def poll(self) -> list[Change]:
-        """Fetch the feeds that are due; return the sources with links not seen before."""
+        """Ask the feeds that are due; return the sources with links not seen before."""
         config = await asyncio.to_thread(self._load)
-        now = time.monotonic()
-        due = []
+        now = datetime.now(UTC)
+        due: list[SourceConfig] = []
         for source in config.enabled_sources():
-            state = self._feeds.setdefault(source.name, _Feed())
-            if state.due <= now:
+            feed = self._feeds.get(source.name)
+            if feed is None or feed.state.feed_url != source.url:
+                feed = self._feeds[source.name] = _Feed(FeedState(source.name, source.url))
+            if (feed.next_poll is None or feed.next_poll <= now) and feeds.due(feed.state, now):
                 interval = source.poll_interval or config.settings.poll_interval
-                # a failing feed is asked less often: 1, 2, 4, ... intervals, at most 16
-                state.due = now + interval * min(2 ** state.failures, 16)
+                feed.next_poll = now + timedelta(seconds=interval)
                 due.append(source)
         if not due:
             return []
         self.polls += 1
         async with fetch.Fetcher(config.settings, max_attempts=1) as fetcher:
-            results = await asyncio.gather(*(self._check(fetcher, s) for s in due))
+            results = await asyncio.gather(
+                *(self._check(fetcher, s, config.settings.failure_backoff) for s in due))
         return [change for change in results if change is not None]
 
-    async def _check(self, fetcher: fetch.Fetcher, source: object) -> Change | None:
-        from ingest.config import SourceConfig
-
-        assert isinstance(source, SourceConfig)
-        state = self._feeds[source.name]
+    async def _check(
+        self, fetcher: fetch.Fetcher, source: SourceConfig, backoff: float
+    ) -> Change | None:
+        feed = self._feeds[source.name]
+        now = datetime.now(UTC)
         try:
-            fetched = await fetcher.get(
-                source.url, accept=fetch.FEED_ACCEPT, etag=state.etag,
-                last_modified=state.last_modified,
-            )
-            if fetched.status == 304:
-                state.failures = 0
-                return None
-            feed = await asyncio.to_thread(
-                parse.parse_feed, fetched.body, source=source.name, url=fetched.url,
-                content_type=fetched.headers.get("content-type"),
-            )
+            read = await feeds.read(fetcher, source, feed.state)
         except Exception as exc:  # one feed's failure, whatever it is, is that feed's only
-            state.failures += 1
+            error = exc if isinstance(exc, ItemError) else InternalError(exc, "parse")
             if not isinstance(exc, ItemError):
                 log.warning("feed watcher: %s failed unexpectedly: %r", source.name, exc)
+            feeds.failed(feed.state, error, now, backoff)
             return None  # the ingest run records feed failures; the watcher just waits
-        state.failures = 0
-        state.etag = fetched.headers.get("etag")
-        state.last_modified = fetched.headers.get("last-modified")
-        links = {e.link for e in feed.entries}
-        new = links - state.seen
-        state.seen = links
+        if read is None:
+            feeds.succeeded(feed.state, now, "not_modified")
+            return None
+        feeds.succeeded(feed.state, now, "ok")
+        feed.state.etag, feed.state.last_modified = read.etag, read.last_modified
+        links = {e.link for e in read.feed.entries}
+        new = links - feed.seen
+        feed.seen = links
         return Change(source.name, len(new)) if new else None

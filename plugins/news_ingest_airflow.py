@@ -44,7 +44,7 @@ def warehouse_dsn() -> str:
 
 def record_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: the run's row in news.runs says which task failed and why."""
-    from ingest import pipeline
+    from ingest import runs
 
     ti = context["ti"]
     params = context.get("params") or {}
@@ -57,7 +57,7 @@ def record_failure(context: dict[str, Any]) -> None:
         pass
     message = f"task {ti.task_id}[{ti.map_index}] failed: {context.get('exception')!r}"
     try:
-        pipeline.end_run(warehouse_dsn(), run_key, "failed", message[:1000])
+        runs.end_run(warehouse_dsn(), run_key, "failed", message[:1000])
     except Exception as exc:  # the callback must not hide the task's own error
         log.warning("could not record the failure in news.runs: %s", exc)
 

@@ -26,7 +26,7 @@ _esc = html.escape
 def docs_dir() -> Path:
     from ingest.config import Environment
 
-    return (Environment().home / "quality" / "docs").resolve()
+    return (Environment().quality_dir / "docs").resolve()
 
 
 def ui_dsn() -> str:

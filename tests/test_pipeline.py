@@ -267,18 +267,18 @@ def test_an_unforeseen_exception_is_one_entrys_rejection(
     server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ingest import pipeline
+    from ingest import resolve
 
     links = [server.static(f"/{n}", _page(f"Story number {n}")) for n in range(3)]
     feed = _feed(server, "/feed.xml", links)
-    real = pipeline._article
+    real = resolve.page_urls
 
-    def crashing(*args: Any) -> Any:
-        if args[2].url.endswith("/1"):
+    def crashing(link: str, *args: Any) -> Any:
+        if link.endswith("/1"):
             raise TypeError("planted")
-        return real(*args)
+        return real(link, *args)
 
-    monkeypatch.setattr(pipeline, "_article", crashing)
+    monkeypatch.setattr(resolve, "page_urls", crashing)
     config = parse_config({"settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20},
                            "sources": [{"name": "s", "url": feed}]})
     result = run_pass(config, dsn)
@@ -411,7 +411,7 @@ def test_pages_that_are_not_news_articles_are_kept_out_with_their_kind(
     """A shop's product page listed in a feed is a not_an_article rejection naming its
     kind and evidence, its raw page kept; a source that expects products loads it
     (revalidate with the new expect:), as page_type product."""
-    from ingest.pipeline import revalidate
+    from ingest.revalidate import revalidate
 
     links = [server.static("/story", _page("A story of the harbour")),
              server.static("/products/blue-kettle", _PRODUCT)]

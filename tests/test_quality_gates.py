@@ -15,7 +15,8 @@ import pytest
 from conftest import ROOT, LoopbackServer
 from ingest.config import parse_config
 from ingest.errors import QualityGateError
-from ingest.pipeline import revalidate, run_pass
+from ingest.pipeline import run_pass
+from ingest.revalidate import revalidate
 from ingest.validate import GateRules, check_gate
 
 WORDS = ["trade", "minister", "agreement", "export", "battery", "summit", "investment", "market", "energy", "partner", "company", "region", "forum", "technology", "research", "council", "industry", "plan"]
