@@ -27,10 +27,12 @@ from typing import Any
 
 import psycopg
 
-from ingest import db, derive, failpoints, load, rejections, spool, validate
+from ingest import db, derive, failpoints, load, rejections, resolve, spool, validate
 from ingest.dedup import collapse_batch
 from ingest.errors import InternalError, WarehouseError
-from ingest.models import Article, Rejection, SourceCounts
+from ingest.extract import Extracted
+from ingest.fetch import Fetched
+from ingest.models import Article, FeedEntry, Rejection, SourceCounts
 from ingest.pool import ProcessPool
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,33 @@ class Batches:
     def add(self, article: Article, entry_key: str) -> None:
         self.pending.articles.append(article)
         self.pending.keys[article.url] = entry_key
+
+    def add_page(
+        self, source: str, entry: FeedEntry, target: str, fetched: Fetched,
+        records: Sequence[Extracted], entry_key: str, date_kind: str,
+    ) -> None:
+        """A fetched page's records (one, or a split page's items) and its raw page.
+        ``target`` is the entry's link unwrapped, ``date_kind`` what its date is."""
+        first = records[0]
+        self.add_raw(load.RawPage(first.raw_sha256, first.raw_gzip, len(fetched.body),
+                                  fetched.content_type, first.encoding, fetched.url,
+                                  fetched.fetched_at))
+        for extracted in records:
+            if extracted.item_url:
+                # An item of a split page: its own URL only, since the page's URLs name
+                # every item of the page and would match them all to one article.
+                url, urls = extracted.item_url, [(extracted.item_url, "item")]
+            else:
+                url = resolve.canonicalize(fetched.url)
+                urls = resolve.page_urls(entry.link, target, fetched.hops, url,
+                                         extracted.declared_url)
+            self.add(Article.from_extracted(
+                extracted, source=source, url=url, urls=urls, fetched_at=fetched.fetched_at,
+                direct=resolve.is_direct(entry.link, target, url),
+                feed_title=rejections.storable(entry.title), feed_published_at=entry.published_at,
+                feed_author=rejections.storable(entry.author),
+                feed_date_kind=date_kind if entry.published_at else None,
+            ), entry_key)
 
     def add_raw(self, page: load.RawPage) -> None:
         self.pending.raws.append(page)

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from ingest import __version__
 from ingest.config import Environment, load_config
@@ -150,6 +149,7 @@ def _dsn(args: argparse.Namespace, env: Environment) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ingest import console
     from ingest.errors import QualityGateError
     from ingest.pipeline import run_pass
     from ingest.sources import config_path
@@ -159,14 +159,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     config.enabled_sources(args.sources)  # unknown names fail before any work
     dsn = _dsn(args, env)
     try:
-        with Progress(enabled=sys.stderr.isatty()) as progress:
+        with console.Progress(enabled=sys.stderr.isatty()) as progress:
             result = run_pass(config, dsn, source_names=args.sources, progress=progress.update,
                               full_refresh=args.full_refresh)
     except QualityGateError as exc:
-        print_summary(exc.result.counts, exc.result.summary, exc.result.seconds)
+        console.print_summary(exc.result.counts, exc.result.summary, exc.result.seconds)
         print(f"news-ingest: {exc}", file=sys.stderr)
         return exc.exit_code
-    print_summary(result.counts, result.summary, result.seconds)
+    console.print_summary(result.counts, result.summary, result.seconds)
     if result.docs:
         print(f"data docs: {result.docs}")
     return 0
@@ -298,7 +298,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
-    from ingest.demo.runner import run_standalone
+    from ingest.standalone import run_standalone
 
     return run_standalone(Environment(), port=args.port)
 
@@ -307,85 +307,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ingest.demo.runner import run_demo
 
     return run_demo(Environment(), port=args.port, use_airflow=not args.no_airflow)
-
-
-class Progress:
-    """A progress bar on a terminal, plain log lines otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
-        self._total = 0
-        self._done = 0
-
-    def __enter__(self) -> Progress:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
-            from rich.progress import Progress as Bar
-
-            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), transient=True)
-            self._bar.__enter__()
-            self._task = self._bar.add_task("articles", total=0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-    def update(self, event: str, source: str, n: int) -> None:
-        if event == "entries":
-            self._total += n
-            if self._bar is not None:
-                self._bar.update(self._task, total=self._total)
-            else:
-                log.info("%s: %d entries", source, n)
-        elif event == "item":
-            self._done += n
-            if self._bar is not None:
-                self._bar.update(self._task, completed=self._done)
-            elif self._done % 50 == 0:
-                log.info("%d/%d articles processed", self._done, self._total)
-
-
-def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> None:
-    """The per-source table and the run's totals, on stdout."""
-    columns = [
-        ("source", "source"), ("entries", "entries_seen"), ("fetched", "articles_fetched"),
-        ("extracted", "articles_extracted"), ("valid", "articles_valid"),
-        ("new", "articles_new"), ("known", "articles_seen_before"),
-        ("waiting", "articles_skipped"), ("rejected", "rejections"),
-    ]
-    rows = [[str(getattr(c, key)) for _, key in columns] for c in counts]
-    totals = ["total"] + [str(sum(getattr(c, key) for c in counts)) for _, key in columns[1:]]
-    print(format_table([head for head, _ in columns], [*rows, totals], footer=True))
-    reasons: dict[str, int] = {}
-    for c in counts:
-        for reason, n in c.reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + n
-    if reasons:
-        print("rejections: " + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())))
-    print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
-
-
-def format_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = False
-) -> str:
-    """A plain-text table: first column left-aligned, numbers right-aligned."""
-    table = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
-    rule = "  ".join("-" * w for w in widths)
-    lines = []
-    for n, row in enumerate(table):
-        cells = []
-        for i, (cell, width) in enumerate(zip(row, widths, strict=True)):
-            numeric = i > 0 and cell.replace(".", "", 1).isdigit()
-            cells.append(cell.rjust(width) if numeric else cell.ljust(width))
-        lines.append("  ".join(cells).rstrip())
-        if n == 0 or (footer and n == len(table) - 2):
-            lines.append(rule)
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

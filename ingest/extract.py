@@ -441,3 +441,15 @@ def warm_up() -> None:
     # matches none (about 1.5 s): here, while the first pages are still downloading,
     # rather than in the middle of one.
     get_external_parser().get_date_data("warm 2021 up")
+
+
+def failure(exc: Exception) -> ExtractError:
+    """Why a page gave no record, from what its job raised: the extractor's own
+    ExtractError, the time limit (``extract_timeout``), or a crash (``extract_error``)."""
+    from ingest.pool import JobTimeout
+
+    if isinstance(exc, ExtractError):
+        return exc
+    if isinstance(exc, JobTimeout):
+        return ExtractError("extract_timeout", str(exc))
+    return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])

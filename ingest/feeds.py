@@ -19,18 +19,18 @@ source (sitemaps, list pages) sit beside it behind the same small interface.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from ingest import fetch, parse
+from ingest import fetch, load, parse, rejections
 from ingest.config import SourceConfig
 from ingest.errors import ItemError
 from ingest.models import FeedEntry, FeedState
-from ingest.resolve import canonicalize, is_direct
+from ingest.resolve import WrapperRule, canonicalize, entry_key, entry_urls, is_direct, unwrap
 
 MAX_BACKOFF = timedelta(days=1)
 
@@ -144,3 +144,52 @@ def save_states(conn: psycopg.Connection[Any], states: Iterable[FeedState]) -> N
             f"ON CONFLICT (source) DO UPDATE SET {updates}",
             rows,
         )
+
+
+@dataclass(slots=True)
+class Sorted:
+    """A feed's entries, sorted out against the warehouse."""
+
+    fresh: list[FeedEntry]  # to fetch
+    sightings: list[tuple[int, bool, list[tuple[str, str]]]]  # (article, met directly, new URLs)
+    waiting: int  # entries whose URL failed before and waits for its next try
+    due_later: bool  # one of those will be tried again (not given up)
+    cut: int = 0  # new entries past the limit, left for the next passes
+
+
+def sort_entries(
+    conn: psycopg.Connection[Any],
+    entries: Sequence[FeedEntry],
+    wrappers: Sequence[WrapperRule],
+    now: datetime,
+    *,
+    revisit_after: datetime | None = None,
+    limit: int | None = None,
+) -> Sorted:
+    """Which entries to fetch. Not those whose link, target or canonical URL is stored
+    already (their articles are only sighted again), unless ``revisit_after`` (a full
+    refresh) and first seen since: edits then become new versions. Not those whose
+    URL failed before, before its next try (all but the given-up ones on a refresh).
+    At most ``limit``, the newest first (a feed lists them so): the others stay unknown,
+    and the next pass takes them."""
+    candidates = {e.link: entry_urls(e.link, wrappers) for e in entries}
+    keys = {e.link: entry_key(e.link, wrappers) for e in entries}
+    known = load.known_urls(conn, [u for pairs in candidates.values() for u, _ in pairs])
+    waiting = rejections.waiting_urls(conn, keys.values(), now,
+                                      given_up_only=revisit_after is not None)
+    result = Sorted([], [], 0, False)
+    for entry in entries:
+        pairs = candidates[entry.link]
+        match = next((known[u] for u, _ in pairs if u in known), None)
+        if match is None and keys[entry.link] in waiting:
+            result.waiting += 1
+            result.due_later |= waiting[keys[entry.link]][1] is not None
+        elif match is None or (revisit_after is not None and match[1] >= revisit_after):
+            result.fresh.append(entry)
+        else:
+            direct = is_direct(entry.link, unwrap(entry.link, wrappers), pairs[-1][0])
+            result.sightings.append((match[0], direct, [p for p in pairs if p[0] not in known]))
+    if limit is not None and len(result.fresh) > limit:
+        result.cut = len(result.fresh) - limit
+        result.fresh = result.fresh[:limit]
+    return result

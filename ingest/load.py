@@ -15,7 +15,9 @@ that a kill right after the commit cannot leave them unsearchable.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class RawPage:
+    """A fetched page as it came, compressed, content-addressed (``news.raw_pages``)."""
+
     sha256: str
     body_zlib: bytes
     size: int
@@ -42,6 +46,12 @@ class RawPage:
     encoding: str | None
     url: str
     fetched_at: datetime
+
+    @classmethod
+    def of(cls, body: bytes, content_type: str | None, encoding: str | None, url: str,
+           fetched_at: datetime) -> RawPage:
+        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body),
+                   content_type, encoding, url, fetched_at)
 
 
 @dataclass(slots=True)

@@ -9,27 +9,23 @@ Every failure on the way becomes a rejection, an unforeseen exception included
 Only the warehouse going away for good stops a pass early, and what it fetched waits
 in the spool for the next pass.
 
-The Airflow DAG calls :func:`begin_run`, :func:`ingest_sources` (once per batch of
-sources) and :func:`end_run`; the CLI calls :func:`run_pass`, which does the same
-three in one process. Every pass starts by repairing what killed passes left
-(:func:`repair`).
+The Airflow DAG calls :func:`ingest.runs.begin_run`, :func:`ingest_sources` (once
+per batch of sources) and :func:`ingest.runs.end_run`; the CLI calls :func:`run_pass`,
+which does the same three in one process. Every run begins by repairing what killed
+passes left (:func:`ingest.runs.repair`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import psycopg
 
 from ingest import (
     batches,
@@ -39,7 +35,6 @@ from ingest import (
     feeds,
     fetch,
     load,
-    rejections,
     resolve,
     runs,
     spool,
@@ -47,7 +42,6 @@ from ingest import (
 )
 from ingest.config import Config, Environment, Settings, SourceConfig
 from ingest.errors import (
-    ExtractError,
     FetchError,
     InternalError,
     ItemError,
@@ -57,8 +51,8 @@ from ingest.errors import (
     WarehouseError,
 )
 from ingest.extract import ExtractJob
-from ingest.models import Article, FeedEntry, FeedState, Rejection, SourceCounts
-from ingest.pool import JobTimeout, ProcessPool
+from ingest.models import FeedEntry, FeedState, Rejection, SourceCounts
+from ingest.pool import ProcessPool
 from ingest.robots import WarehouseStore
 
 log = logging.getLogger(__name__)
@@ -166,16 +160,6 @@ def run_pass(
                       result.docs)
 
 
-def extract_failure(exc: Exception) -> ExtractError:
-    """Why a page gave no record: the extractor's own ExtractError, the time limit
-    (``extract_timeout``), or a crash in the extractor (``extract_error``)."""
-    if isinstance(exc, ExtractError):
-        return exc
-    if isinstance(exc, JobTimeout):
-        return ExtractError("extract_timeout", str(exc))
-    return ExtractError("extract_error", f"{type(exc).__name__}: {exc}"[:500])
-
-
 class _Ingestion:
     """The state of one ``ingest_sources`` call: the stages, composed."""
 
@@ -251,26 +235,8 @@ class _Ingestion:
                 self.feed_state[name].etag, self.feed_state[name].last_modified = etag, modified
         await self.warehouse.call(
             lambda conn: feeds.save_states(conn, list(self.feed_state.values())))
-        await self.warehouse.call(self._judge)
-
-    def _judge(self, conn: psycopg.Connection[Any]) -> None:
-        """Quality gates per source, then the run's records: news.run_sources, news.quality."""
-        now = datetime.now(UTC)
-        history = runs.source_history(conn, list(self.sources), self.run_id)
-        for name, counts in self.counts.items():
-            counts.gate, counts.gate_message = validate.check_gate(
-                name, counts.validated, counts.validation_rejected, counts.validation_reasons,
-                counts.articles_new, history.get(name, []), self.gates[name],
-            )
-        runs.record_source_counts(conn, self.run_id, self.counts.values(), now)
-        runs.record_quality(conn, self.run_id, self.counts.values(), now)
-        for note in self.notes:
-            runs.note_run(conn, self.run_id, note)
-        failed = [c.gate_message for c in self.counts.values() if c.gate == "failed"]
-        if failed:
-            runs.flag_run(conn, self.run_id, "quality gate failed: " + "; ".join(
-                m for m in failed if m))
-            self.gate_failures = failed
+        self.gate_failures = await self.warehouse.call(lambda conn: runs.judge(
+            conn, self.run_id, self.counts, self.gates, self.notes))
 
     def _lost(self, exc: WarehouseError) -> None:
         if self.batches.down is None:
@@ -337,18 +303,8 @@ class _Ingestion:
         entries = list({e.link: e for e in read.feed.entries}.values())
         counts.entries_seen += len(entries)
         self.progress("entries", source.name, len(entries))
-        fresh = await self._skip_known(source, entries)
-        limit = source.max_items or self.settings.max_items_per_feed
-        if len(fresh) > limit:
-            # The newest first; the others stay unknown, so the next pass takes them.
-            self._reject(source.name, ParseError(
-                "feed_truncated",
-                f"{len(fresh)} new entries, {limit} taken this pass (max_items_per_feed); the "
-                f"other {len(fresh) - limit} are taken by the next passes",
-            ), url=None, detail_prefix=f"feed {source.url}: ")
-            self.reread.add(source.name)
-            self.progress("item", source.name, len(fresh) - limit)
-            fresh = fresh[:limit]
+        fresh = await self._skip_known(source, entries,
+                                       source.max_items or self.settings.max_items_per_feed)
         if fresh:
             state.last_new_item_at = now
             self.pool.start_soon()
@@ -362,47 +318,31 @@ class _Ingestion:
             if source.per_host_delay is not None else self.settings.per_host_delay,
         )
 
-    async def _skip_known(self, source: SourceConfig, entries: list[FeedEntry]) -> list[FeedEntry]:
-        """Entries whose link, target or canonical URL is already stored are not
-        downloaded again: their article's ``last_seen_at`` moves, that is all. Entries
-        whose URL failed before wait for their next try (news.failing_urls)."""
-        candidates = {e.link: resolve.entry_urls(e.link, self.wrappers) for e in entries}
-        keys = {e.link: resolve.entry_key(e.link, self.wrappers) for e in entries}
+    async def _skip_known(
+        self, source: SourceConfig, entries: list[FeedEntry], limit: int
+    ) -> list[FeedEntry]:
+        """The entries to fetch (:func:`ingest.feeds.sort_entries`), at most ``limit``;
+        the known ones' articles get their sighting (``last_seen_at``, new URLs)."""
         now = datetime.now(UTC)
-
-        def lookup(conn: psycopg.Connection[Any]) -> tuple[
-            dict[str, tuple[int, datetime]], dict[str, tuple[str, datetime | None]]
-        ]:
-            known = load.known_urls(conn, [u for pairs in candidates.values() for u, _ in pairs])
-            waiting = rejections.waiting_urls(conn, keys.values(), now,
-                                              given_up_only=self.full_refresh)
-            return known, waiting
-
-        known, waiting = await self.warehouse.call(lookup)
-        fresh: list[FeedEntry] = []
-        sightings: list[tuple[int, bool, list[tuple[str, str]]]] = []
-        revisit_after = now - timedelta(hours=self.settings.revisit_hours)
-        for entry in entries:
-            pairs = candidates[entry.link]
-            match = next((known[u] for u, _ in pairs if u in known), None)
-            if match is None and keys[entry.link] in waiting:
-                self.counts[source.name].articles_skipped += 1  # not before its next try
-                if waiting[keys[entry.link]][1] is not None:
-                    self.reread.add(source.name)  # no 304 next time: it is due later
-                self.progress("item", source.name, 1)
-            elif match is None or (self.full_refresh and match[1] >= revisit_after):
-                # new, or recent enough that the full refresh looks again for edits
-                fresh.append(entry)
-            else:
-                target = resolve.unwrap(entry.link, self.wrappers)
-                direct = resolve.is_direct(entry.link, target, pairs[-1][0])
-                sightings.append((match[0], direct, [p for p in pairs if p[0] not in known]))
-                self.progress("item", source.name, 1)
-        if sightings:
+        revisit = now - timedelta(hours=self.settings.revisit_hours) if self.full_refresh else None
+        found = await self.warehouse.call(lambda conn: feeds.sort_entries(
+            conn, entries, self.wrappers, now, revisit_after=revisit, limit=limit))
+        counts = self.counts[source.name]
+        counts.articles_skipped += found.waiting
+        if found.due_later or found.cut:
+            self.reread.add(source.name)  # no 304 next time: entries are due later
+        if found.cut:
+            self._reject(source.name, ParseError(
+                "feed_truncated",
+                f"{len(found.fresh) + found.cut} new entries, {limit} taken this pass "
+                f"(max_items_per_feed); the other {found.cut} are taken by the next passes",
+            ), url=None, detail_prefix=f"feed {source.url}: ")
+        if found.sightings:
             await self.warehouse.call(lambda conn: load.touch_known(
-                conn, self.run_id, source.name, sightings, datetime.now(UTC)))
-            self.counts[source.name].articles_seen_before += len(sightings)
-        return fresh
+                conn, self.run_id, source.name, found.sightings, datetime.now(UTC)))
+            counts.articles_seen_before += len(found.sightings)
+        self.progress("item", source.name, len(entries) - len(found.fresh))
+        return found.fresh
 
     async def _entry(self, source: SourceConfig, entry: FeedEntry) -> None:
         """One entry, whatever happens: a failure is its rejection, never the pass's."""
@@ -450,31 +390,13 @@ class _Ingestion:
                 records = await self.pool.run(extract.extract_items, job,
                                               timeout=self.settings.extract_timeout)
             except Exception as exc:  # this page's problem only
-                self.batches.add_raw(_raw_page(fetched))  # nothing fetched is lost
-                self._reject(source.name, extract_failure(exc), url=fetched.url, entry_key=key)
+                self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
+                    fetched.body, fetched.content_type, fetched.charset, fetched.url,
+                    fetched.fetched_at))
+                self._reject(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
                 return
         counts.articles_extracted += len(records)
-        first = records[0]
-        self.batches.add_raw(load.RawPage(
-            first.raw_sha256, first.raw_gzip, len(fetched.body), fetched.content_type,
-            first.encoding, fetched.url, fetched.fetched_at))
-        for extracted in records:
-            if extracted.item_url:
-                # An item of a split page: its own URL only, since the page's URLs name
-                # every item of the page and would match them all to one article.
-                url, urls = extracted.item_url, [(extracted.item_url, "item")]
-            else:
-                url = resolve.canonicalize(fetched.url)
-                urls = resolve.page_urls(entry.link, target, fetched.hops, url,
-                                         extracted.declared_url)
-            self.batches.add(Article.from_extracted(
-                extracted, source=source.name, url=url, urls=urls,
-                fetched_at=fetched.fetched_at, direct=resolve.is_direct(entry.link, target, url),
-                feed_title=rejections.storable(entry.title),
-                feed_published_at=entry.published_at,
-                feed_author=rejections.storable(entry.author),
-                feed_date_kind=date_kind if entry.published_at else None,
-            ), key)
+        self.batches.add_page(source.name, entry, target, fetched, records, key, date_kind)
         if len(self.batches) >= self.settings.batch_size:
             await self._flush()
 
@@ -493,16 +415,6 @@ class _Ingestion:
         self.batches.reject(Rejection(source, exc.stage, exc.reason, detail, url), entry_key)
 
 
-def _raw_page(fetched: fetch.Fetched) -> load.RawPage:
-    """A page kept as it came (one that yielded no article, to re-derive it later)."""
-    return load.RawPage(
-        hashlib.sha256(fetched.body).hexdigest(), zlib.compress(fetched.body, 6),
-        len(fetched.body), fetched.content_type, fetched.charset, fetched.url,
-        fetched.fetched_at,
-    )
-
-
 __all__ = [
-    "PassResult", "ProgressFn", "SourcesResult", "extract_failure", "ingest_sources",
-    "run_pass",
+    "PassResult", "ProgressFn", "SourcesResult", "ingest_sources", "run_pass",
 ]

@@ -30,7 +30,7 @@ from urllib.parse import urldefrag
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest import db, derive, extract, load, pipeline, resolve, runs, validate
+from ingest import db, derive, extract, load, resolve, runs, validate
 from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
@@ -68,7 +68,7 @@ class _Stored:
     feed_published_at: datetime | None
     feed_author: str | None
     first_seen_at: datetime
-    feed_date_kind: str  # published, updated, crawled (see pipeline._feed_date_kind)
+    feed_date_kind: str  # published, updated, crawled (see feeds.date_kind)
     fields: tuple[Any, ...]  # the derived fields, in _DERIVED order
 
 
@@ -225,7 +225,7 @@ async def _extract_all(
             try:
                 return await pool.run(extract.extract_items, job, timeout=timeout)
             except Exception as exc:  # this page's problem only
-                return pipeline.extract_failure(exc)
+                return extract.failure(exc)
 
     return await asyncio.gather(*map(one, jobs))
 

@@ -33,7 +33,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ingest import db, derive, spool, stories, upgrade
+from ingest import db, derive, spool, stories, upgrade, validate
 from ingest.config import Environment, Settings
 from ingest.models import SourceCounts
 
@@ -341,3 +341,30 @@ def end_run(
         if sweep:
             close_abandoned(conn, timedelta(seconds=Settings().abandoned_run_after))
         return summary
+
+
+def judge(
+    conn: psycopg.Connection[Any],
+    run_id: str,
+    counts: dict[str, SourceCounts],
+    gates: dict[str, validate.GateRules],
+    notes: Iterable[str] = (),
+) -> list[str | None]:
+    """A pass's end: each source's quality gate, then the run's records
+    (``news.run_sources``, ``news.quality``, notes on its message). Returns the
+    messages of the gates that failed (the run is flagged failed with them)."""
+    now = datetime.now(UTC)
+    history = source_history(conn, list(counts), run_id)
+    for name, c in counts.items():
+        c.gate, c.gate_message = validate.check_gate(
+            name, c.validated, c.validation_rejected, c.validation_reasons, c.articles_new,
+            history.get(name, []), gates[name],
+        )
+    record_source_counts(conn, run_id, counts.values(), now)
+    record_quality(conn, run_id, counts.values(), now)
+    for note in notes:
+        note_run(conn, run_id, note)
+    failed = [c.gate_message for c in counts.values() if c.gate == "failed"]
+    if failed:
+        flag_run(conn, run_id, "quality gate failed: " + "; ".join(m for m in failed if m))
+    return failed

@@ -141,8 +141,8 @@ def token_for(base: str, passwords: Path) -> str:
 def airflow(pg_server: Any, pg_template: str, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[Airflow]:
     from ingest.config import parse_config
-    from ingest.demo.runner import standalone_env, start_standalone, stop_group
     from ingest.pipeline import run_pass
+    from ingest.standalone import standalone_env, start_standalone, stop_group
 
     home = tmp_path_factory.mktemp("live")
     name = f"live_{uuid.uuid4().hex[:8]}"

@@ -47,8 +47,8 @@ def free_port() -> int:
 def test_news_ingest_runs_on_celery_workers(
     pg_server: Any, dsn: str, demo_site: Any, tmp_path: Path
 ) -> None:
-    from ingest.demo.runner import airflow_env, run_airflow, stop_group
     from ingest.demo.site import sources_yaml
+    from ingest.standalone import airflow_env, run_airflow, stop_group
 
     meta = f"airflow_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_server.get_uri("postgres"), autocommit=True) as conn:

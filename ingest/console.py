@@ -1,0 +1,101 @@
+"""What a person reads on a terminal: a pass's progress and its summary, tables.
+
+Used by the CLI, the demo and the Airflow task logs alike; rich renders the tables
+(plain text when the output is not a terminal).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+log = logging.getLogger("news-ingest")
+
+#: The summary's columns: heading, SourceCounts field.
+SUMMARY_COLUMNS = (
+    ("source", "source"), ("entries", "entries_seen"), ("fetched", "articles_fetched"),
+    ("extracted", "articles_extracted"), ("valid", "articles_valid"), ("new", "articles_new"),
+    ("known", "articles_seen_before"), ("waiting", "articles_skipped"),
+    ("rejected", "rejections"),
+)
+
+
+class Progress:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+        self._total = 0
+        self._done = 0
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("articles", total=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, event: str, source: str, n: int) -> None:
+        if event == "entries":
+            self._total += n
+            if self._bar is not None:
+                self._bar.update(self._task, total=self._total)
+            else:
+                log.info("%s: %d entries", source, n)
+        elif event == "item":
+            self._done += n
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self._done)
+            elif self._done % 50 < n or self._done == self._total:
+                log.info("%d/%d articles processed", self._done, self._total)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = False) -> str:
+    """A table as text: the first column left-aligned, numbers right-aligned, the last
+    row set apart as totals with ``footer``."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    numeric = [i > 0 and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
+    grid = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, show_edge=False)
+    for name, right in zip(headers, numeric, strict=True):
+        grid.add_column(str(name), justify="right" if right else "left", no_wrap=True)
+    for n, row in enumerate(rows):
+        grid.add_row(*("" if v is None else str(v) for v in row),
+                     end_section=footer and n == len(rows) - 2)
+    console = Console(width=max(80, sum(len(str(h)) + 8 for h in headers) * 2), record=True,
+                      color_system=None, file=io.StringIO())
+    console.print(grid)
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()).strip("\n")
+
+
+def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> None:
+    """The per-source table and the run's totals, on stdout."""
+    rows = [[str(getattr(c, key)) for _, key in SUMMARY_COLUMNS] for c in counts]
+    totals = ["total"] + [str(sum(getattr(c, key) for c in counts))
+                          for _, key in SUMMARY_COLUMNS[1:]]
+    print(table([head for head, _ in SUMMARY_COLUMNS], [*rows, totals], footer=True))
+    reasons: dict[str, int] = {}
+    for c in counts:
+        for reason, n in c.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    if reasons:
+        print("rejections: " + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())))
+    print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or str(value).replace(".", "", 1).isdigit()
