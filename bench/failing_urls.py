@@ -8,9 +8,9 @@ A synthetic newsroom (``ingest.demo.newsroom``) serves F feeds of I articles on
 Three passes into a fresh embedded PostgreSQL: the first takes everything, the
 second changes nothing (failing URLs wait for their next try; 404 and PDF are given
 up), the third is the baseline measured in the same run: the same no-change pass
-with ``url_retry_backoff: 0``, which tries every failing URL again, as every pass
-did before failing URLs backed off. Target: the second pass costs at most 5% of the
-first.
+with ``news.url_failures`` emptied first, so that it tries every failing URL again,
+as every pass did before failing URLs backed off. Target: the second pass costs at
+most 5% of the first.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import psycopg
 
 from ingest import db
 from ingest.config import parse_config
@@ -46,15 +48,16 @@ def main() -> None:
                     "per_host_delay": 0, "concurrency": 32, "read_timeout": 5,
                     "total_timeout": 10}
         config = parse_config({"settings": settings, "sources": room.sources()})
-        baseline = parse_config({"settings": {**settings, "url_retry_backoff": 0},
-                                 "sources": room.sources()})
         print(f"{args.feeds} feeds of {args.items} articles; per 40 articles: a 404, a 503, "
               f"a PDF and a page of {args.slow:g} s (read timeout 5 s)")
         timings = []
-        for label, cfg in (("first pass", config), ("no-change pass", config),
-                           ("baseline: no-change pass, failing URLs retried", baseline)):
+        for label in ("first pass", "no-change pass",
+                      "baseline: no-change pass, failing URLs retried"):
+            if label.startswith("baseline"):
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("DELETE FROM news.url_failures")
             started = time.perf_counter()
-            result = run_pass(cfg, dsn, quality_dir=home / "quality")
+            result = run_pass(config, dsn, quality_dir=home / "quality")
             seconds = time.perf_counter() - started
             timings.append(seconds)
             s = result.summary

@@ -203,8 +203,9 @@ class _Ingestion:
         # Extraction workers, and one process for Great Expectations (seconds to
         # import): both start when the first new entry shows up.
         self.pool = ProcessPool.shared(self.settings.extract_workers, extract.warm_up)
-        # Spawned: its Great Expectations import runs while the forkserver warms up.
-        validator = ProcessPool.shared(1, validate.warm_up, method="spawn")
+        # Spawned: its Great Expectations import runs while the forkserver warms up;
+        # niced: validating a batch yields the cores to extraction.
+        validator = ProcessPool.shared(1, validate.warm_up, method="spawn", nice=10)
         self.batches = batches.Batches(
             self.warehouse, validator, run_id=self.run_id,
             rules={s.name: validate.rules_for(s, self.settings) for s in self.sources.values()},

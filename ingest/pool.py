@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _PRELOAD = ["ingest.warm"]  # ingest.extract, warmed up (the validator is spawned)
-_shared: dict[tuple[int, str, str], ProcessPool] = {}
+_shared: dict[tuple[int, str, str, int], ProcessPool] = {}
 _shared_lock = threading.Lock()
 
 
@@ -72,10 +72,11 @@ class ProcessPool:
     (Great Expectations: 3 s) run beside it, while the machine is otherwise idle."""
 
     def __init__(self, workers: int | None = None, initializer: Callable[[], None] | None = None,
-                 method: str = "forkserver"):
+                 method: str = "forkserver", nice: int = 0):
         self.workers = workers or max(1, os.cpu_count() or 1)
         self._initializer = initializer
         self._method = method
+        self._nice = nice  # added to the workers' niceness: batch work yields to extraction
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         # Starting blocks until the forkserver has imported and warmed up (seconds, the
@@ -85,25 +86,25 @@ class ProcessPool:
     @classmethod
     def shared(
         cls, workers: int | None = None, initializer: Callable[[], None] | None = None,
-        method: str = "forkserver",
+        method: str = "forkserver", nice: int = 0,
     ) -> ProcessPool:
-        """The process-wide pool for this size, initializer and start method (closed at
-        exit)."""
+        """The process-wide pool for this size, initializer, start method and niceness
+        (closed at exit)."""
         size = workers or max(1, os.cpu_count() or 1)
-        key = (size, repr(initializer), method)
+        key = (size, repr(initializer), method, nice)
         with _shared_lock:
             pool = _shared.get(key)
             if pool is None:
-                pool = _shared[key] = cls(size, initializer, method)
+                pool = _shared[key] = cls(size, initializer, method, nice)
             return pool
 
     def start(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
+                pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=_context(self._method),
                     initializer=_worker_init,
-                    initargs=(os.getpid(), self._method, self._initializer),
+                    initargs=(os.getpid(), self._method, self._initializer, self._nice),
                 )
                 # Spawn every worker now, not at the first job, and without the main
                 # module: workers need ingest's functions only, and re-running the
@@ -111,7 +112,10 @@ class ProcessPool:
                 # each of them is at best slow and at worst fatal.
                 with _main_module_hidden:
                     for _ in range(self.workers):
-                        self._pool.submit(_noop)
+                        pool.submit(_noop)
+                # Handed out only now: a job submitted while the workers spawn would wait
+                # on the executor's lock, and from the event loop that freezes it.
+                self._pool = pool
             return self._pool
 
     def start_soon(self) -> None:
@@ -190,10 +194,14 @@ multiprocessing.util.Finalize(None, _close_shared, exitpriority=100)
 
 
 def _worker_init(
-    owner: int, method: str, initializer: Callable[[], None] | None
+    owner: int, method: str, initializer: Callable[[], None] | None, nice: int = 0
 ) -> None:
-    """A worker's first steps: die with the pool's owner, then its own initializer."""
+    """A worker's first steps: die with the pool's owner, lower its priority when asked,
+    then its own initializer."""
     _die_with(owner, kernel_signal=method == "forkserver")
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     if initializer is not None:
         initializer()
 
