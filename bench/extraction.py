@@ -1,9 +1,10 @@
 """Extraction quality: our extractor beside trafilatura's defaults, on every corpus.
 
-    .venv/bin/python bench/extraction.py [--corpus DIR] [--limit N] [--workers W] [--json PATH]
+    .venv/bin/python bench/extraction.py [--corpus DIR] [--corpora A,B] [--limit N] [--workers W]
+                                         [--json PATH]
 
 For each page of ../shared/corpus (scrapinghub_aeb, trafilatura_eval, the real pages of
-mozilla_readability) it runs, in the same worker and on the same bytes:
+mozilla_readability, wcxb_dev) it runs, in the same worker and on the same bytes:
 
 * ours: ``ingest.extract.extract_page`` (text, title, published_at, author);
 * trafilatura defaults: ``trafilatura.bare_extraction(html, url=..., with_metadata=True)``
@@ -22,6 +23,10 @@ and prints, per corpus, both figures and ours minus defaults (a ratio for speed)
   own mixed case: ``title_match_as_shown``; the exact figure is the target);
 * mozilla_readability, real pages (``feature_test`` false): text precision/recall/F1,
   titles, bylines (every extracted name found in Readability's byline), dates;
+* wcxb_dev: text as scrapinghub_aeb's (over the pages whose truth has text) and snippets as
+  trafilatura_eval's, titles, dates and authors; for all pages and for articles only
+  (``page_type`` article), each on the even and on the odd rows of ground_truth.jsonl (the
+  project's halves: decide on one, confirm on the other);
 * pages/s on one core: pages / the summed time of each side's calls (ours includes its
   decoding, hashing, compression and language detection; defaults include decoding).
 
@@ -63,6 +68,11 @@ from ingest.evaluate import (
 from ingest.extract import ExtractJob, decode_html, extract_page
 
 SIDES = ("ours", "defaults")
+WCXB = "wcxb_dev"
+MEASURED = (*CORPORA, WCXB)
+TEXT_SCORED = ("scrapinghub_aeb", "mozilla_readability", WCXB)  # a full true text
+SNIPPET_SCORED = ("trafilatura_eval", WCXB)  # with/without snippets
+TEXT_METRICS = ("text precision", "text recall", "text F1", "text token F1 (mean)")
 
 
 @dataclass
@@ -134,14 +144,17 @@ def score(corpus: str, pages: list[TruthPage], results: list[dict[str, Side]]) -
     for side in SIDES:
         got = [r[side] for r in results]
         seconds = sum(g.seconds for g in got)
-        if corpus in ("scrapinghub_aeb", "mozilla_readability"):
-            pairs = [(p.truth.get("text"), g.text) for p, g in zip(pages, got, strict=True)]
+        pairs = [(p.truth.get("text"), g.text) for p, g in zip(pages, got, strict=True)
+                 if corpus in TEXT_SCORED and p.has("text")]
+        if pairs:
             aeb = aeb_score(pairs)
             put("text precision", side, aeb.precision)
             put("text recall", side, aeb.recall)
             put("text F1", side, aeb.f1)
             put("text token F1 (mean)", side, sum(token_f1(t, g) for t, g in pairs) / len(pairs))
-        if corpus == "trafilatura_eval":
+            if corpus == WCXB:  # not every page has a true text
+                counts.update(dict.fromkeys(TEXT_METRICS, len(pairs)))
+        if corpus in SNIPPET_SCORED:
             snippets = SnippetScore()
             for p, g in zip(pages, got, strict=True):
                 snippets.add(p.truth.get("with") or [], p.truth.get("without") or [], g.text)
@@ -171,6 +184,30 @@ def score(corpus: str, pages: list[TruthPage], results: list[dict[str, Side]]) -
     return {"counts": counts, "metrics": metrics}
 
 
+def wcxb_groups(
+    pages: list[TruthPage], results: list[dict[str, Side]]
+) -> dict[str, tuple[list[TruthPage], list[dict[str, Side]]]]:
+    """wcxb_dev's pages (and results) by ``all``/``articles`` and ``even``/``odd`` row, keyed
+    ``wcxb_dev/all/even`` and so on; rows are counted as bench/pagetype.py counts them."""
+    groups: dict[str, tuple[list[TruthPage], list[dict[str, Side]]]] = {}
+    for kind in ("all", "articles"):
+        for half in ("even", "odd"):
+            chosen = [(p, r) for row, (p, r) in enumerate(zip(pages, results, strict=True))
+                      if ("even", "odd")[row % 2] == half
+                      and (kind == "all" or p.truth.get("page_type") == "article")]
+            groups[f"{WCXB}/{kind}/{half}"] = ([p for p, _ in chosen], [r for _, r in chosen])
+    return groups
+
+
+def _label(corpus: str) -> str:
+    if corpus == "mozilla_readability":
+        return f"{corpus} (real pages)"
+    if corpus.startswith(f"{WCXB}/"):
+        _, kind, half = corpus.split("/")
+        return f"{WCXB}, {'all pages' if kind == 'all' else 'articles only'}, {half} rows"
+    return corpus
+
+
 def _compare(name: str, ours: float, defaults: float) -> str:
     if name.startswith("pages/s"):
         return f"{ours / defaults:.2f}x" if defaults else "-"
@@ -181,8 +218,7 @@ def _compare(name: str, ours: float, defaults: float) -> str:
 
 def report(corpus: str, figures: dict[str, Any]) -> None:
     counts = figures["counts"]
-    label = f"{corpus} (real pages)" if corpus == "mozilla_readability" else corpus
-    print(f"\n{label}: {counts['pages']} pages")
+    print(f"\n{_label(corpus)}: {counts['pages']} pages")
     print(f"  {'metric':<34} {'ours':>9} {'defaults':>9} {'ours-def':>9}")
     for name, sides in figures["metrics"].items():
         of = f" (of {counts[name]})" if name in counts else ""
@@ -196,10 +232,11 @@ def report(corpus: str, figures: dict[str, Any]) -> None:
         print(f"  {name + of:<34} {values} {_compare(name, ours, defaults):>9}")
 
 
-def run(corpus_dir: Path, limit: int | None, workers: int | None) -> dict[str, Any]:
-    """Measure every corpus found under ``corpus_dir``; returns the JSON-able figures."""
+def run(corpus_dir: Path, limit: int | None, workers: int | None,
+        corpora: tuple[str, ...] = MEASURED) -> dict[str, Any]:
+    """Measure ``corpora`` found under ``corpus_dir``; returns the JSON-able figures."""
     chosen: dict[str, list[TruthPage]] = {}
-    for corpus in CORPORA:
+    for corpus in corpora:
         folder = corpus_dir / corpus
         if folder.is_dir():
             chosen[corpus] = corpus_pages(folder, limit=limit,
@@ -215,8 +252,13 @@ def run(corpus_dir: Path, limit: int | None, workers: int | None) -> dict[str, A
                            "wall_seconds": wall, "corpora": {}}
     at = 0
     for corpus, pages in chosen.items():
-        out["corpora"][corpus] = score(corpus, pages, results[at:at + len(pages)])
+        got = results[at:at + len(pages)]
         at += len(pages)
+        if corpus == WCXB:
+            for key, (group, group_got) in wcxb_groups(pages, got).items():
+                out["corpora"][key] = score(corpus, group, group_got)
+        else:
+            out["corpora"][corpus] = score(corpus, pages, got)
     out["trafilatura_defaults_call"] = "bare_extraction(html, url=url, with_metadata=True)"
     out["pages"] = {
         f"{page.corpus}/{page.id}": {side: _page_json(r[side]) for side in SIDES}
@@ -229,15 +271,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=default_corpus_dir(),
                         help="folder holding the corpora (default: ../shared/corpus)")
+    parser.add_argument("--corpora", default=",".join(MEASURED),
+                        help=f"comma-separated subset of {','.join(MEASURED)} (default: all)")
     parser.add_argument("--limit", type=int, default=None, help="first N pages of each corpus")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
+    corpora = tuple(args.corpora.split(","))
+    if unknown := set(corpora) - set(MEASURED):
+        parser.error(f"unknown corpora: {', '.join(sorted(unknown))}")
     import trafilatura
 
     from ingest.extract import extractor_version
 
-    figures = run(args.corpus, args.limit, args.workers)
+    figures = run(args.corpus, args.limit, args.workers, corpora)
     print(f"corpus: {args.corpus}; ours: {extractor_version()}; defaults: trafilatura "
           f"{trafilatura.__version__} {figures['trafilatura_defaults_call']}; "
           f"cores: {os.cpu_count()}")

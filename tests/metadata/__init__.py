@@ -1,0 +1,1 @@
+"""Tests of ingest.metadata, one module per field (a package: ``from .pages import ...``)."""
