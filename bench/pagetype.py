@@ -74,7 +74,7 @@ CORPORA = ("wcxb_dev", "scrapinghub_aeb", "mozilla_readability", "trafilatura_ev
 CACHE = ROOT / "bench" / "results" / "pagetype-extraction.json"
 MODEL = ROOT / "ingest" / "rules" / "pagetype_model.json"
 # The code whose change changes what extraction gives (the cache's key).
-EXTRACTION_CODE = ("extract.py", "metadata.py", "clean.py", "fallback.py", "dedup.py",
+EXTRACTION_CODE = ("extract.py", "metadata", "clean.py", "fallback.py", "dedup.py",
                    "rules/clean.yml")
 MIN_WORDS = 80
 PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0)
@@ -123,7 +123,9 @@ def extraction_key() -> str:
 
     digest = hashlib.sha256(trafilatura.__version__.encode())
     for name in EXTRACTION_CODE:
-        digest.update((ROOT / "ingest" / name).read_bytes())
+        path = ROOT / "ingest" / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -228,14 +228,17 @@ def extractor_version() -> str:
 
 @functools.cache
 def _rules_digest() -> str:
-    """Short hash of the rules extraction reads (cleaning, page types and their model): a
-    rules change is an extractor change."""
+    """Short hash of every rules file (cleaning, page types and their model, URLs,
+    quality) and of the metadata package: a change of a rule is an extractor change, so
+    that provenance shows it and ``reextract`` finds what it changed."""
     from importlib import resources
 
-    rules = resources.files("ingest").joinpath("rules")
+    package = resources.files("ingest")
     digest = hashlib.sha256()
-    for name in ("clean.yml", "pagetype.yml", "pagetype_model.json"):
-        digest.update(rules.joinpath(name).read_bytes())
+    for folder, suffixes in (("rules", (".yml", ".json")), ("metadata", (".py",))):
+        for item in sorted(package.joinpath(folder).iterdir(), key=lambda i: i.name):
+            if item.name.endswith(suffixes):
+                digest.update(item.name.encode() + b"\0" + item.read_bytes())
     return digest.hexdigest()[:8]
 
 
