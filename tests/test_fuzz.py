@@ -224,7 +224,7 @@ def _mutated(
 
 
 def feed_seeds() -> st.SearchStrategy[bytes]:
-    return _mutated(_files("feeds"), FEED_FRAGMENTS, FEED_REPEATS, 100_000)
+    return _mutated(_files("feeds"), FEED_FRAGMENTS, FEED_REPEATS, 50_000)
 
 
 def page_seeds() -> st.SearchStrategy[bytes]:
