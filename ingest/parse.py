@@ -38,7 +38,9 @@ _FIRST_ELEMENT = re.compile(rb"<\w")
 _FEEDPARSER_DECLARATION = re.compile(rb"<\?xml[^>]*?>")  # as feedparser/encodings.py has it
 # A tag of a namespace whose elements we do not read, and which feedparser's handlers
 # raise on when out of place; [^<>] keeps the scan linear over many unclosed "<gml:".
-_UNREAD_TAG = re.compile(rb"</?(?:georss|gml|media|itunes|psc):[^<>]*>", re.IGNORECASE)
+_UNREAD_TAG = re.compile(
+    rb"</?(?:georss|gml|media|itunes|psc|creativeCommons|cc):[^<>]*>", re.IGNORECASE
+)
 _WHITESPACE_RUN = re.compile(rb"\s{2,}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _XML_DECL_END = 1024  # an XML declaration ends within this many bytes, or it is junk
@@ -283,9 +285,9 @@ def parse_feed(
 
 def _feedparser(body: bytes, headers: dict[str, str], url: str, problems: list[str]) -> Any:
     """feedparser's result. It raises on some input its bozo flag misses: GeoRSS, GML,
-    Media RSS, iTunes or Podlove elements out of place (KeyError 'where',
-    'psc_chapters', 'media_player', ...) hold nothing we read, so the body is parsed
-    again without them; whatever else raises is a ParseError."""
+    Media RSS, iTunes, Podlove or Creative Commons elements out of place (KeyError
+    'where', 'psc_chapters', 'media_player', 'license', ...) hold nothing we read, so
+    the body is parsed again without them; whatever else raises is a ParseError."""
     import feedparser
 
     try:
@@ -298,7 +300,7 @@ def _feedparser(body: bytes, headers: dict[str, str], url: str, problems: list[s
         with contextlib.suppress(Exception):  # the first failure is the one reported
             parsed = feedparser.parse(without, response_headers=headers)
             problems.append(f"{failure}; parsed again without its GeoRSS, GML, Media RSS,"
-                            " iTunes and Podlove elements")
+                            " iTunes, Podlove and Creative Commons elements")
             return parsed
     raise ParseError(
         "feed_malformed", f"{url}: {failure}") from first
