@@ -514,7 +514,10 @@ def _htmldate(page: _Page, fallback: Any, zone: tzinfo, now: datetime) -> dateti
         return _first_date(_field(fallback, "date"), zone, now)
     from htmldate import find_date
 
-    found = find_date(page.tree, extensive_search=True, original_date=True, url=page.url)
+    try:
+        found = find_date(page.tree, extensive_search=True, original_date=True, url=page.url)
+    except Exception:  # its guess fails on odd markup (an <svg> root): then it has none
+        return None
     return _first_date(found, zone, now)
 
 
