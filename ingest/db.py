@@ -134,14 +134,22 @@ class Warehouse:
     both the loss and the last attempt. Errors of the query itself are raised as they
     are."""
 
-    def __init__(self, dsn: str, retry_for: float = 60.0, first_wait: float = 0.5) -> None:
+    def __init__(self, dsn: str, retry_for: float = 60.0, first_wait: float = 0.5,
+                 nice: int = 0) -> None:
         self.dsn = dsn
         self.retry_for = retry_for
         self.first_wait = first_wait
+        self.nice = nice
         self.reconnects = 0
         self.gone: WarehouseError | None = None
         self._lock = threading.Lock()
-        self.conn = connect(dsn, autocommit=True)
+        self.conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn = connect(self.dsn, autocommit=True)
+        if self.nice:
+            yield_cpu(conn, self.nice)
+        return conn
 
     def run(self, fn: Callable[[psycopg.Connection[Any]], T]) -> T:
         if self.gone is not None:
@@ -167,7 +175,7 @@ class Warehouse:
             wait = min(wait * 2, 10.0)
             try:
                 self.conn.close()
-                self.conn = connect(self.dsn, autocommit=True)
+                self.conn = self._connect()
                 self.reconnects += 1
                 return fn(self.conn)
             except WarehouseError as exc:
@@ -197,6 +205,22 @@ class Warehouse:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def yield_cpu(conn: psycopg.Connection[Any], nice: int) -> bool:
+    """Lower the priority of the server process behind ``conn`` when it runs on this
+    machine (a Unix socket: the embedded warehouse) and this process may: its batch
+    work (loads, search indexing) then yields the cores to extraction. A remote
+    server, or one we may not renice, is left as it is."""
+    host = conn.info.host or ""
+    if not host.startswith("/"):
+        return False
+    try:
+        pid = conn.info.backend_pid
+        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), nice))
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 def redact(dsn: str) -> str:

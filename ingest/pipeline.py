@@ -101,7 +101,8 @@ def ingest_sources(
     quality_dir = quality_dir or env.quality_dir
     spool_dir = spool_dir or spool.directory(env.home, dsn)
     with runs.RunGuard(dsn, run_id):
-        warehouse = db.Warehouse(dsn, retry_for=config.settings.warehouse_retry)
+        # niced (the embedded server's process): batch work yields the cores to extraction
+        warehouse = db.Warehouse(dsn, retry_for=config.settings.warehouse_retry, nice=10)
         try:
             if spool.pending(spool_dir):
                 warehouse.run(lambda conn: spool.replay(
