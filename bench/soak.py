@@ -102,7 +102,8 @@ def main() -> None:
             started = time.perf_counter()
             result = run_pass(config, dsn, run_id=f"soak-{n}", quality_dir=home / "quality")
             seconds = time.perf_counter() - started
-            workers = descendants(os.getpid())
+            newsroom = {server.pid, *descendants(server.pid)}  # the site, not ours
+            workers = [pid for pid in descendants(os.getpid()) if pid not in newsroom]
             row = (n, seconds, result.summary["articles_new"], result.fetch.requests,
                    rss_kb(os.getpid()) / 1024, sum(rss_kb(p) for p in workers) / 1024,
                    len(workers), len(os.listdir("/proc/self/fd")), len(os.listdir(
