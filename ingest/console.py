@@ -76,7 +76,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = 
     for n, row in enumerate(rows):
         grid.add_row(*("" if v is None else str(v) for v in row),
                      end_section=footer and n == len(rows) - 2)
-    console = Console(width=max(80, sum(len(str(h)) + 8 for h in headers) * 2), record=True,
+    widths = [max(len(str(h)), *(len("" if r[i] is None else str(r[i])) for r in rows))
+              for i, h in enumerate(headers)] if rows else [len(str(h)) for h in headers]
+    # wide enough for every cell: a table is for reading, not for cutting
+    console = Console(width=sum(widths) + 3 * len(widths) + 4, record=True,
                       color_system=None, file=io.StringIO())
     console.print(grid)
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()).strip("\n")

@@ -81,3 +81,13 @@ def test_db_migrate_is_idempotent(dsn: str) -> None:
 def test_db_shell_runs_sql(dsn: str) -> None:
     result = run("db", "shell", "--dsn", dsn, "-c", "SELECT count(*) FROM news.articles")
     assert result.returncode == 0 and "0" in result.stdout
+
+
+def test_tables_keep_every_cell_whole_and_numbers_right() -> None:
+    from ingest.console import table
+
+    url = "http://127.0.0.1:8765/news/apiclick.aspx?ref=FexRss&tid=" + "x" * 120
+    text = table(["kind", "url", "n"], [["feed_link", url, 3], ["canonical", "http://a/", 12]])
+    lines = text.splitlines()
+    assert url in text and "…" not in text
+    assert lines[2].endswith(" 3") and lines[3].endswith("12")  # right-aligned numbers
