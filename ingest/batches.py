@@ -29,7 +29,7 @@ import psycopg
 
 from ingest import db, derive, failpoints, load, rejections, resolve, spool, validate
 from ingest.dedup import collapse_batch
-from ingest.errors import InternalError, WarehouseError
+from ingest.errors import InternalError, ItemError, WarehouseError
 from ingest.extract import Extracted
 from ingest.fetch import Fetched
 from ingest.models import Article, FeedEntry, Rejection, SourceCounts
@@ -114,9 +114,15 @@ class Batches:
     def add_raw(self, page: load.RawPage) -> None:
         self.pending.raws.append(page)
 
-    def reject(self, rejection: Rejection, entry_key: str | None = None) -> None:
-        """Keep a rejection; with ``entry_key``, the entry's URL failed and waits before
-        it is tried again (news.url_failures)."""
+    def fail(
+        self, source: str, exc: ItemError, *, url: str | None, detail_prefix: str = "",
+        entry_key: str | None = None,
+    ) -> None:
+        """Count and keep an item's rejection; with ``entry_key``, the entry's URL
+        failed and waits before it is tried again (news.url_failures)."""
+        self.counts[source].reject(exc.reason)
+        detail = " ".join((detail_prefix + exc.detail).split())
+        rejection = Rejection(source, exc.stage, exc.reason, detail, url)
         self.pending.rejections.append(rejection)
         if entry_key is not None:
             self.pending.failures.append((entry_key, rejection))
@@ -139,14 +145,20 @@ class Batches:
                     self.store, valid, pending.raws, [*pending.rejections, *invalid], failures,
                     pending.keys))
             except WarehouseError as exc:
-                self.down = exc
-                log.error("%s: finishing the pages in hand, then stopping", exc)
+                self.stop(exc)
             else:
                 count(self.counts, merged, valid, [*invalid, *refused], result)
                 return
         self.spooled += len(valid)
         spool.save(self.spool_dir, spool.SpooledBatch(
             self.run_id, valid, pending.raws, [*pending.rejections, *invalid]))
+
+    def stop(self, exc: WarehouseError) -> None:
+        """The warehouse is gone for good: what comes next goes to the spool (and the
+        pass fetches nothing more)."""
+        if self.down is None:
+            self.down = exc
+            log.error("%s: finishing the pages in hand, then stopping", exc)
 
     async def validate(self, records: list[Article]) -> tuple[list[Article], list[Rejection]]:
         """The suite over a batch. Should it fail on the batch itself (a record that

@@ -40,13 +40,38 @@ def due(state: FeedState, now: datetime) -> bool:
     return state.next_fetch_at is None or state.next_fetch_at <= now
 
 
-def succeeded(state: FeedState, now: datetime, status: str) -> None:
-    """A usable answer: ``ok`` (a feed) or ``not_modified`` (304)."""
+def state_of(source: SourceConfig, states: dict[str, FeedState]) -> FeedState:
+    """The source's remembered state; a fresh one for a new source, or one whose feed
+    URL changed."""
+    state = states.get(source.name)
+    if state is None or state.feed_url != source.url:
+        state = FeedState(source.name, source.url)
+    return state
+
+
+def succeeded(state: FeedState, now: datetime, status: str, entries: int | None = None) -> None:
+    """A usable answer: ``ok`` (a feed of ``entries`` entries; its validators are kept
+    apart until the pass has dealt with them, :func:`keep_validators`) or
+    ``not_modified`` (304)."""
     state.last_status = status
     state.last_success_at = now
     state.consecutive_failures = 0
     state.next_fetch_at = None
     state.last_error = None
+    if status == "ok":
+        state.etag = state.last_modified = None
+        state.entries_last = entries
+
+
+def keep_validators(
+    states: dict[str, FeedState], validators: dict[str, tuple[str | None, str | None]],
+    but: set[str],
+) -> None:
+    """Give the feeds read this pass their ETag and Last-Modified back, so that the next
+    pass asks conditionally: all ``but`` those to be read in full again."""
+    for name, (etag, modified) in validators.items():
+        if name not in but:
+            states[name].etag, states[name].last_modified = etag, modified
 
 
 def failed(state: FeedState, error: ItemError, now: datetime, backoff: float) -> None:

@@ -37,7 +37,7 @@ import httpcore
 import httpx
 
 from ingest import __version__
-from ingest.config import Settings
+from ingest.config import Settings, SourceConfig
 from ingest.errors import FetchError, PermanentFetchError, TransientFetchError
 from ingest.resolve import MAX_URL_BYTES
 from ingest.robots import ROBOTS_MAX_BYTES, RobotsCache, RobotsStore
@@ -222,6 +222,13 @@ class HostPolicy:
 
     concurrency: int = 2
     delay: float = 0.5
+
+    @classmethod
+    def of(cls, source: SourceConfig, settings: Settings) -> HostPolicy:
+        """A source's own limits, else the settings'."""
+        return cls(source.per_host_concurrency or settings.per_host_concurrency,
+                   settings.per_host_delay if source.per_host_delay is None
+                   else source.per_host_delay)
 
 
 class _Host:

@@ -51,7 +51,7 @@ from ingest.errors import (
     WarehouseError,
 )
 from ingest.extract import ExtractJob
-from ingest.models import FeedEntry, FeedState, Rejection, SourceCounts
+from ingest.models import FeedEntry, FeedState, SourceCounts
 from ingest.pool import ProcessPool
 from ingest.robots import WarehouseStore
 
@@ -232,18 +232,11 @@ class _Ingestion:
                               f"({self.warehouse.reconnects} reconnection(s))")
         # Only now, with every entry loaded or rejected, may a feed answer 304 next time:
         # and not if some entries failed for reasons that may pass (timeouts, 5xx).
-        for name, (etag, modified) in self.validators.items():
-            if name not in self.reread:
-                self.feed_state[name].etag, self.feed_state[name].last_modified = etag, modified
+        feeds.keep_validators(self.feed_state, self.validators, but=self.reread)
         await self.warehouse.call(
             lambda conn: feeds.save_states(conn, list(self.feed_state.values())))
         self.gate_failures = await self.warehouse.call(lambda conn: runs.judge(
             conn, self.run_id, self.counts, self.gates, self.notes))
-
-    def _lost(self, exc: WarehouseError) -> None:
-        if self.batches.down is None:
-            self.batches.down = exc
-            log.error("%s: finishing the pages in hand, then stopping", exc)
 
     # --- stages -------------------------------------------------------------------
 
@@ -253,7 +246,7 @@ class _Ingestion:
         try:
             await self._read_source(source)
         except WarehouseError as exc:
-            self._lost(exc)
+            self.batches.stop(exc)
         except Exception as exc:  # an input or a bug nobody foresaw
             log.exception("source %s failed", source.name)
             self._feed_failed(source, InternalError(exc, "parse"))
@@ -263,27 +256,26 @@ class _Ingestion:
         if state is not None:
             feeds.failed(state, error, datetime.now(UTC), self.settings.failure_backoff)
         self.counts[source.name].feed_status = error.reason
-        self._reject(source.name, error, url=None, detail_prefix=f"feed {source.url}: ")
+        self.batches.fail(source.name, error, url=None, detail_prefix=f"feed {source.url}: ")
         self.progress("entries", source.name, 0)
 
     async def _read_source(self, source: SourceConfig) -> None:
         counts = self.counts[source.name]
         now = datetime.now(UTC)
-        state = self.feed_state.get(source.name)
-        if state is None or state.feed_url != source.url:  # new source, or its URL changed
-            state = self.feed_state[source.name] = FeedState(source.name, source.url)
+        state = self.feed_state[source.name] = feeds.state_of(source, self.feed_state)
         if not self.full_refresh and not feeds.due(state, now):
             # Failing feeds are polled less often, and say so instead of going quiet.
             counts.feed_status = "backoff"
-            self._reject(source.name, FetchError("backoff", feeds.backoff_note(state)), url=None)
+            self.batches.fail(source.name, FetchError("backoff", feeds.backoff_note(state)),
+                              url=None)
             self.progress("entries", source.name, 0)
             return
         if self.batches.down is not None:
             return
         state.last_fetch_at = now
         try:
-            read = await feeds.read(self.fetcher, source, state,
-                                    conditional=not self.full_refresh, policy=self._policy(source))
+            read = await feeds.read(self.fetcher, source, state, conditional=not self.full_refresh,
+                                    policy=fetch.HostPolicy.of(source, self.settings))
         except ItemError as exc:
             self._feed_failed(source, exc)
             return
@@ -294,13 +286,11 @@ class _Ingestion:
             return
         counts.feeds_fetched += 1
         counts.feed_status = "ok"
-        feeds.succeeded(state, now, "ok")
+        feeds.succeeded(state, now, "ok", entries=len(read.feed.entries))
         # Validators are kept only once the pass has dealt with every entry (see run()).
         self.validators[source.name] = (read.etag, read.last_modified)
-        state.etag = state.last_modified = None
-        state.entries_last = len(read.feed.entries)
         if read.feed.problems:
-            self._reject(source.name, ParseError("feed_malformed", "; ".join(
+            self.batches.fail(source.name, ParseError("feed_malformed", "; ".join(
                 read.feed.problems[:5])), url=None, detail_prefix=f"feed {source.url}: ")
         entries = list({e.link: e for e in read.feed.entries}.values())
         counts.entries_seen += len(entries)
@@ -312,13 +302,6 @@ class _Ingestion:
             self.pool.start_soon()
             self.batches.validator.start_soon()
         await asyncio.gather(*(self._entry(source, e) for e in fresh))
-
-    def _policy(self, source: SourceConfig) -> fetch.HostPolicy:
-        return fetch.HostPolicy(
-            source.per_host_concurrency or self.settings.per_host_concurrency,
-            source.per_host_delay
-            if source.per_host_delay is not None else self.settings.per_host_delay,
-        )
 
     async def _skip_known(
         self, source: SourceConfig, entries: list[FeedEntry], limit: int
@@ -334,7 +317,7 @@ class _Ingestion:
         if found.due_later or found.cut:
             self.reread.add(source.name)  # no 304 next time: entries are due later
         if found.cut:
-            self._reject(source.name, ParseError(
+            self.batches.fail(source.name, ParseError(
                 "feed_truncated",
                 f"{len(found.fresh) + found.cut} new entries, {limit} taken this pass "
                 f"(max_items_per_feed); the other {found.cut} are taken by the next passes",
@@ -351,10 +334,10 @@ class _Ingestion:
         try:
             await self._article(source, entry)
         except WarehouseError as exc:
-            self._lost(exc)
+            self.batches.stop(exc)
         except Exception as exc:  # an input or a bug nobody foresaw
             log.exception("entry %s of %s failed", entry.link, source.name)
-            self._reject(source.name, InternalError(exc, "extract"), url=entry.link,
+            self.batches.fail(source.name, InternalError(exc, "extract"), url=entry.link,
                          entry_key=resolve.entry_key(entry.link, self.wrappers))
         finally:
             self.progress("item", source.name, 1)
@@ -368,16 +351,16 @@ class _Ingestion:
                 return  # the warehouse is gone: fetch nothing more
             try:
                 fetched = await self.fetcher.get(
-                    target, accept=fetch.PAGE_ACCEPT, policy=self._policy(source),
-                    obey_robots=self.settings.obey_robots
-                    if source.obey_robots is None else source.obey_robots,
-                )
+                    target, accept=fetch.PAGE_ACCEPT,
+                    policy=fetch.HostPolicy.of(source, self.settings), obey_robots=(
+                        self.settings.obey_robots if source.obey_robots is None
+                        else source.obey_robots))
                 counts.articles_fetched += 1
                 fetch.require_html(fetched)
             except FetchError as exc:
                 if isinstance(exc, TransientFetchError):
                     self.reread.add(source.name)  # re-read the feed next pass
-                self._reject(source.name, exc, url=entry.link, entry_key=key)
+                self.batches.fail(source.name, exc, url=entry.link, entry_key=key)
                 return
             failpoints.reach("fetch.page")
             date_kind = feeds.date_kind(entry, target, fetched.url)
@@ -395,7 +378,7 @@ class _Ingestion:
                 self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
                     fetched.body, fetched.content_type, fetched.charset, fetched.url,
                     fetched.fetched_at))
-                self._reject(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
+                self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
                 return
         counts.articles_extracted += len(records)
         self.batches.add_page(source.name, entry, target, fetched, records, key, date_kind)
@@ -405,16 +388,6 @@ class _Ingestion:
     async def _flush(self) -> None:
         async with self._flushing:
             await self.batches.flush()
-
-    def _reject(
-        self, source: str, exc: ItemError, *, url: str | None, detail_prefix: str = "",
-        entry_key: str | None = None,
-    ) -> None:
-        """Count and keep a rejection; with ``entry_key``, the entry's URL failed and
-        waits before it is tried again (news.url_failures)."""
-        self.counts[source].reject(exc.reason)
-        detail = " ".join((detail_prefix + exc.detail).split())
-        self.batches.reject(Rejection(source, exc.stage, exc.reason, detail, url), entry_key)
 
 
 __all__ = [
