@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import yaml
 
-from conftest import ROOT, SEEDS, LoopbackServer
+from conftest import SEEDS, LoopbackServer
 from ingest.config import parse_config
 from ingest.dedup import band_keys, containment, content_hash, word_count
 from ingest.demo.site import sources_yaml
@@ -123,32 +123,6 @@ def test_a_changed_page_becomes_a_new_version(server: LoopbackServer, dsn: str,
     assert hits == (1,)
 
 
-def test_search_ranks_the_relevant_article_first(demo_site: Any, dsn: str,
-                                                 conn: psycopg.Connection[Any]) -> None:
-    demo_pass(demo_site, dsn)
-    hits = conn.execute("SELECT title, rank, snippet FROM news.search('picosecond lasers')"
-                        ).fetchall()
-    assert hits and "Lithuanian" in hits[0][0]
-    assert "<b>" in hits[0][2]
-    batteries = conn.execute("SELECT title FROM news.search('battery factories Poland', 3)"
-                             ).fetchall()
-    assert batteries[0][0].startswith("Battery makers")
-    assert conn.execute("SELECT count(*) FROM news.search('xylophone')").fetchone() == (0,)
-
-
-def test_examples_sql_runs(demo_site: Any, dsn: str, conn: psycopg.Connection[Any]) -> None:
-    """Every query of sql/examples.sql runs on a loaded warehouse and returns rows."""
-    demo_pass(demo_site, dsn)
-    conn.execute("SELECT news.build_daily_digest(current_date)")
-    text = (ROOT / "sql" / "examples.sql").read_text()
-    queries = [q.strip() for q in re.split(r";\s*\n", text) if q.strip() and
-               not all(line.startswith("--") for line in q.strip().splitlines())]
-    assert len(queries) >= 8
-    for query in queries:
-        rows = conn.execute(query).fetchall()
-        assert rows, f"no rows from:\n{query}"
-
-
 def _concurrent_pass(base: str, dsn: str, barrier: Any) -> None:
     from ingest.demo.site import sources_yaml as make
 
@@ -173,28 +147,6 @@ def test_two_overlapping_passes_never_duplicate(demo_site: Any, dsn: str,
                          "GROUP BY 1 HAVING count(*) > 1) d").fetchone()
     assert dupes == (0,)
     assert conn.execute("SELECT count(*) FROM news.runs").fetchone() == (2,)
-
-
-def test_views_for_dashboards(demo_site: Any, dsn: str, conn: psycopg.Connection[Any]) -> None:
-    demo_pass(demo_site, dsn)
-    days = conn.execute("SELECT source, articles FROM news.daily_source_counts ORDER BY 1").fetchall()
-    assert sum(n for _, n in days) == 8
-    fresh = dict(conn.execute("SELECT source, failing FROM news.source_freshness").fetchall())
-    assert set(fresh) == {"korea-daily-post", "seoul-herald", "trade-ministry",
-                          "central-asia-review", "bing-korea-lithuania"}
-    assert not any(fresh.values())
-
-
-def test_explain_uses_indexes_for_time_ranges(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("SET enable_seqscan = off")
-    plan = "\n".join(r[0] for r in conn.execute(
-        "EXPLAIN SELECT * FROM news.articles WHERE published_at >= now() - interval '1 day'"))
-    assert "articles_published_at" in plan
-    plan = "\n".join(r[0] for r in conn.execute(
-        "EXPLAIN SELECT * FROM news.articles WHERE first_seen_at >= now() - interval '1 day'"))
-    assert "articles_first_seen_at" in plan
-
-
 
 
 def test_the_near_duplicate_index_is_rebuilt_after_a_crash(
