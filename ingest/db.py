@@ -258,8 +258,7 @@ def embedded_shared_buffers(memory_bytes: int | None = None) -> str:
     """The embedded server's buffer cache: an eighth of the machine's memory, from
     128 MB (initdb's default) up to 1 GB. With initdb's 128 MB, each batch's index
     probes and inserts missed the cache once the warehouse outgrew it, and the load
-    slowed as it grew (bench/load.py: 14,000 rows/s over the last 25,000 of 100,000
-    rows, 19,000 with 1 GB)."""
+    slowed as it grew (bench/load.py measures it)."""
     if memory_bytes is None:
         memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     megabytes = max(128, min(1024, memory_bytes // 8 // 2**20))

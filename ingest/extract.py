@@ -437,14 +437,14 @@ def _language(body: bytes, text: str) -> str | None:
 def warm_up() -> None:
     """Pay the imports and model loads once, not per page: in the workers' forkserver
     (:mod:`ingest.warm`), whose workers inherit them, and as each worker's initializer
-    (then nearly free, 0.01 s, unless the forkserver could not)."""
+    (then nearly free, unless the forkserver could not)."""
     import py3langid
     import trafilatura  # noqa: F401
     from htmldate.extractors import get_external_parser
 
     py3langid.classify("warm up the language model")
     # htmldate's last resort, dateparser, loads every locale the first time a string
-    # matches none (about 1.5 s): here, while the first pages are still downloading,
+    # matches none (seconds): here, while the first pages are still downloading,
     # rather than in the middle of one.
     get_external_parser().get_date_data("warm 2021 up")
 

@@ -4,12 +4,12 @@
 for. Its author comes from :func:`markup_author`: the answer of trafilatura's
 ``extract_author``, found without its cost. ``extract_author`` deep-copies the
 page, prunes comments, dates and figures from the copy with XPaths, and then runs
-three more XPaths over every element: about 6.7 ms a page, most of it evaluating
-attribute predicates. :func:`markup_author` collects the few elements whose
-``class``, ``id``, ``itemprop``, ``rel`` or ``data-*`` attributes could match
-(one attribute scan) and applies the same predicates to them in Python: 1.7 ms,
-and the same answer on every page of ../shared/corpus (tests/test_fallback.py
-holds it to trafilatura's own answer).
+three more XPaths over every element, most of its cost evaluating attribute
+predicates. :func:`markup_author` collects the few elements whose ``class``, ``id``,
+``itemprop``, ``rel`` or ``data-*`` attributes could match (one attribute scan) and
+applies the same predicates to them in Python, at a fraction of the cost (the
+README's benchmarks say how much), with the same answer on every page of
+../shared/corpus (tests/test_fallback.py holds it to trafilatura's own answer).
 """
 
 from __future__ import annotations
@@ -120,9 +120,8 @@ def markup_author(tree: Any) -> str | None:
 
 class TrafilaturaMetadata:
     """trafilatura's title, author and site name, each computed when first asked for,
-    and without its date search: htmldate costs about 25 ms a page and
-    ingest.metadata needs it only for pages that declare no date (it runs it then).
-    Measured on trafilatura_eval: 0.71x -> 0.85x of trafilatura's speed, same scores."""
+    and without its date search: htmldate is costly, and ingest.metadata needs it
+    only for pages that declare no date (it runs it then)."""
 
     def __init__(self, tree: Any) -> None:
         self._tree = tree

@@ -23,9 +23,9 @@ which documents how). The page is an article when the article probability reache
 the model's threshold; otherwise its kind is the likeliest of the others, and the
 verdict's ``evidence`` names the signals that weighed most against an article.
 
-It reads the tree and never changes it, in one walk over the elements it needs: about
-1 ms a page on an idle core, 4 to 5% of what extraction costs (``bench/pagetype.py``
-measures both on the same pages).
+It reads the tree and never changes it, in one walk over the elements it needs: a
+small part of what extraction costs (``bench/pagetype.py`` measures both on the
+same pages).
 """
 
 from __future__ import annotations

@@ -353,7 +353,7 @@ def _short(value: Any) -> str:
 
 
 def _context(quality_dir: Path | None = None) -> Any:
-    """An in-memory context with progress bars off (set-up costs ~0.05 s); with
+    """An in-memory context with progress bars off (cheap to set up); with
     ``quality_dir``, validation results and the Data Docs site live on disk."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (

@@ -1,7 +1,7 @@
 """Imported by the worker processes' forkserver (:mod:`ingest.pool`), and only there.
 
 Importing it loads what every extraction worker needs before its first page: the
-language model (0.5 s) and the date parser's locales (1.5 s). Loaded once in the
+language model and the date parser's locales (seconds). Loaded once in the
 forkserver, they are inherited by every worker it forks, instead of being loaded
 again in each of them.
 """

@@ -215,7 +215,7 @@ def _by_nodes(tree: HtmlElement) -> list[Any]:
     """The body's text nodes whose first word is a byline word, in page order. Their
     texts are read as plain strings and matched in C (``compress``/``map``), then the
     few that match fetched by position: an XPath test of every text node, or a
-    Python loop over them, costs ~2 ms a page."""
+    Python loop over them, costs several times more."""
     matches = map(_BY_WORD.match, _BODY_TEXTS(tree))
     found = itertools.compress(itertools.count(1), matches)  # the positions that match
     positions = " or ".join(f"position() = {n}" for n in found)
