@@ -426,6 +426,52 @@ def _new_versions(
     return set(changed.values())
 
 
+def replace_version(
+    conn: psycopg.Connection[Any],
+    article_id: int,
+    record: Article,
+    *,
+    run_id: str,
+    at: datetime,
+    text_changed: bool,
+) -> None:
+    """Make ``record`` the article's current record, derived again from its raw page
+    (``news-ingest reextract``). A new text keeps the previous version in
+    ``news.article_versions`` (``changes.reextracted``), drops its near-duplicate keys
+    (the caller queues the new ones) and counts a version; new metadata alone does not.
+    ``at`` is the run's time, so that running it again writes the same rows."""
+    if text_changed:
+        conn.execute(
+            """INSERT INTO news.article_versions (article_id, version, title, author,
+                   published_at, text, word_count, content_hash, valid_from, valid_to,
+                   superseded_by_run, changes)
+               SELECT article_id, version, title, author, published_at, text, word_count,
+                      content_hash, coalesce(updated_at, first_seen_at), %s, %s,
+                      jsonb_build_object('reextracted', true, 'extractor_before', extractor)
+               FROM news.articles WHERE article_id = %s
+               ON CONFLICT (article_id, version) DO NOTHING""",
+            (at, run_id, article_id),
+        )
+        forget_bands(conn, [article_id])
+    conn.execute(
+        """UPDATE news.articles
+           SET title = %s, author = %s, published_at = %s, date_source = %s,
+               modified_at = %s, language = %s, site_name = %s, text = %s, word_count = %s,
+               content_hash = %s, extractor = %s, removed = %s, extracted_at = %s,
+               page_type = %s, feed_title = coalesce(feed_title, %s),
+               feed_published_at = coalesce(feed_published_at, %s),
+               feed_author = coalesce(feed_author, %s),
+               version = version + %s, updated_at = CASE WHEN %s THEN %s ELSE updated_at END
+           WHERE article_id = %s""",
+        (record.title, record.author, record.published_at, record.date_source,
+         record.modified_at, record.language, record.site_name, record.text,
+         record.word_count, record.content_hash, record.extractor,
+         Jsonb(record.removed) if record.removed else None, at, record.page_type,
+         record.feed_title, record.feed_published_at, record.feed_author, int(text_changed),
+         text_changed, at, article_id),
+    )
+
+
 def forget_bands(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> int:
     """Take the near-duplicate keys of these articles' current texts out of
     news.minhash_bands; call it before their texts change (the new text's keys are

@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urldefrag
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from ingest import db, derive, extract, load, resolve, runs, validate
 from ingest.config import Config, SourceConfig
@@ -47,6 +46,7 @@ PAGES_PER_ROUND = 200
 @dataclass
 class ReextractResult:
     run_id: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     pages: int = 0
     records: int = 0
     changed_text: int = 0
@@ -277,47 +277,13 @@ def _apply(
                 continue
             claimed.add(key)
             text_changed = article.content_hash != stored.fields[_DERIVED.index("content_hash")]
+            load.replace_version(conn, stored.article_id, article, run_id=result.run_id,
+                                 at=result.started_at, text_changed=text_changed)
             if text_changed:
-                _keep_version(conn, stored.article_id, result.run_id)
-                load.forget_bands(conn, [stored.article_id])
                 fresh.append((stored.article_id, article))
                 result.changed_text += 1
             else:
                 result.changed_metadata += 1
-            _update(conn, stored.article_id, article, text_changed)
-        derive.enqueue(conn, [aid for aid, _ in fresh], datetime.now(UTC))
+        derive.enqueue(conn, [aid for aid, _ in fresh], result.started_at)
     if fresh:
         derive.drain(conn, window, fresh, only=[aid for aid, _ in fresh])
-
-
-def _keep_version(conn: psycopg.Connection[Any], article_id: int, run_id: str) -> None:
-    conn.execute(
-        """INSERT INTO news.article_versions (article_id, version, title, author, published_at,
-               text, word_count, content_hash, valid_from, valid_to, superseded_by_run, changes)
-           SELECT article_id, version, title, author, published_at, text, word_count,
-                  content_hash, coalesce(updated_at, first_seen_at), now(), %s,
-                  jsonb_build_object('reextracted', true, 'extractor_before', extractor)
-           FROM news.articles WHERE article_id = %s
-           ON CONFLICT (article_id, version) DO NOTHING""",
-        (run_id, article_id),
-    )
-
-
-def _update(
-    conn: psycopg.Connection[Any], article_id: int, a: Article, text_changed: bool
-) -> None:
-    conn.execute(
-        """UPDATE news.articles
-           SET title = %s, author = %s, published_at = %s, date_source = %s,
-               modified_at = %s, language = %s, site_name = %s, text = %s, word_count = %s,
-               content_hash = %s, extractor = %s, removed = %s, extracted_at = now(),
-               page_type = %s, feed_title = coalesce(feed_title, %s),
-               feed_published_at = coalesce(feed_published_at, %s),
-               feed_author = coalesce(feed_author, %s),
-               version = version + %s, updated_at = CASE WHEN %s THEN now() ELSE updated_at END
-           WHERE article_id = %s""",
-        (a.title, a.author, a.published_at, a.date_source, a.modified_at, a.language,
-         a.site_name, a.text, a.word_count, a.content_hash, a.extractor,
-         Jsonb(a.removed) if a.removed else None, a.page_type, a.feed_title, a.feed_published_at,
-         a.feed_author, int(text_changed), text_changed, article_id),
-    )
