@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n 2
 help:
 	@echo "make demo            offline demo: embedded PostgreSQL, demo news site, the DAG through Airflow"
 	@echo "make test            the whole test suite"
-	@echo "make fuzz            tests/test_fuzz.py long and random: HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py (about an hour)"
+	@echo "make fuzz            tests/test_fuzz.py long and random: HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py (about ten minutes)"
 	@echo "make run CONFIG=...  one pass over a real sources file (default $(CONFIG))"
 	@echo "make airflow         Airflow standalone on 127.0.0.1:8080 with the DAGs (Ctrl-C stops)"
 	@echo "make lint            ruff and mypy"
