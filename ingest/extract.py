@@ -228,8 +228,9 @@ def extractor_version() -> str:
 @functools.cache
 def _rules_digest() -> str:
     """Short hash of every rules file (cleaning, page types and their model, URLs,
-    quality) and of the metadata package: a change of a rule is an extractor change, so
-    that provenance shows it and ``reextract`` finds what it changed."""
+    quality, the metadata word lists) and of the metadata package (its XPaths in
+    ``xpaths.py``): a change of a rule is an extractor change, so that provenance shows
+    it and ``reextract`` finds what it changed."""
     from importlib import resources
 
     package = resources.files("ingest")

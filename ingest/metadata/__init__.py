@@ -17,10 +17,13 @@ One module per field, each documenting its own rules:
 ``zones``    the page's time zone, when its source names none
 ``authors``  the author's names (:func:`clean_author`)
 ``page``     the parsed page every rule reads (``_Page``) and the helpers they share
+``xpaths``   the XPath expressions the rules find metadata with
+``rules``    the word lists and tables, ``ingest/rules/metadata.yml``, read and validated
 ===========  ==================================================================
 
 Imports go one way: ``core`` reads the fields; ``zones`` reads ``dates``' timestamps;
-every field reads ``page``, which reads none of them.
+every field reads ``page``, which reads none of them; all may read ``xpaths`` and
+``rules``, which read no other module of the package.
 """
 
 from ingest.metadata.authors import clean_author

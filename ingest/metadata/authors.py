@@ -13,63 +13,59 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from ingest.metadata.page import _clean, _is_site, _key, _Page, _short_text, _site_keys, _types
+from ingest.metadata.rules import metadata_rules
+from ingest.metadata.xpaths import (
+    AUTHOR_LINKS,
+    BODY_TEXTS,
+    BODY_TEXTS_AT,
+    BYLINE_CLASSES,
+    ITEMPROP_AUTHOR,
+    ITEMPROP_NAME,
+    REL_AUTHOR,
+)
 
-_AUTHOR_META = (
-    "article:author",
-    "og:article:author",
-    "parsely-author",
-    "sailthru.author",
-    "dc.creator",
-    "dcterms.creator",
-    "byl",
-    "author",
-)
-_REL_AUTHOR = '//a[@rel="author"]'
-_ITEMPROP_AUTHOR = '//*[@itemprop="author"]'
-_BYLINE_CLASSES = (
-    '//*[@class][contains(@class, "author") or contains(@class, "byline")]'
-    '[not(contains(@class, "comment"))][not(ancestor::*[contains(@class, "comment")])]'
-)
+_RULES = metadata_rules().authors
+_AUTHOR_META = _RULES.author_meta
+
+
+def _any(words: Iterable[str]) -> str:
+    """The alternation of a list of ``rules/metadata.yml`` (regex alternatives)."""
+    return "|".join(words)
+
+
+_L = _RULES.labels
 _LABEL = (
-    r"(?:(?:post|article)\s+)?(?:author|autor(?:in)?|auteur|autore|verfasser(?:in)?|text"
-    r"|fotos?|photos?|interview)"
-    r"|(?:written|posted|published|geschrieben|verfasst|erstellt|eingestellt|ver[öo]ffentlicht"
-    r"|publiziert|(?:ein\s+)?beitrag|escrito|publicado|escribe|redigido|zum profil)"
-    r"(?:\s+(?:am|on|el|von|vom|by|por|de))?"
-    r"|by|von|vom|par|por|door|di|av|af|de|da|mit|und"
+    rf"(?:(?:{_any(_L.noun_prefixes)})\s+)?(?:{_any(_L.nouns)})"
+    rf"|(?:{_any(_L.verbs)})"
+    rf"(?:\s+(?:{_any(_L.verb_prepositions)}))?"
+    rf"|{_any(_L.words)}"
 )
 _LEADING_LABELS = re.compile(rf"^(?:(?:{_LABEL})\b\s*[:&]?\s*)+", re.IGNORECASE)
-_MONTH = r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz])[a-zä]*\.?\s+\d"
+_MONTH = rf"(?:{_any(_RULES.month_stems)})[a-zä]*\.?\s+\d"
 _TRAILING = re.compile(
-    rf"(?:\s+|\s*[|,–—·-]\s*)(?:(?:am|on|at|le|el|vor|den)\s+)?(?:\d|{_MONTH}).*$"
-    r"|\s+(?:edited|photos?|fotos?|bilder?|illustrations?)\s+(?:by|von)\b.*$"
+    rf"(?:\s+|\s*[|,–—·-]\s*)(?:(?:{_any(_RULES.date_prepositions)})\s+)?(?:\d|{_MONTH}).*$"
+    rf"|\s+(?:{_any(_RULES.credits)})\s+(?:{_any(_RULES.credit_prepositions)})\b.*$"
     r"|\s+@\w+$|\s*[|,–—·-]\s*$",
     re.IGNORECASE,
 )
 # After a name of two words or more: a role, a degree, an author page's link.
 _ROLE_TAIL = re.compile(
-    r"(?:\s+(?:alle artikel|all (?:articles|posts|stories)"
-    r"|(?:senior |staff )?(?:writer|editor|reporter|correspondent|contributor)"
-    r"|(?:chef)?redakteur(?:in)?"
-    r"|korrespondent(?:in)?)|,?\s+(?:ph\.?\s?d|m\.?\s?d|m\.?\s?a|dr)\.?)$",
+    rf"(?:\s+(?:{_any(_RULES.roles)})|,?\s+(?:{_any(_RULES.degrees)})\.?)$",
     re.IGNORECASE,
 )
 _NOT_A_NAME = re.compile(
     r"https?://|www\.|@\w+\.\w|\w\.[a-z]{2,}/\S|\[at\]|^\W*$|[!?©]|^\d|^@"
-    r"|^(?:geprüft|reviewed|fact.?checked|edited|photo(?:graph)?s?|bild|fotos?|illustrations?"
-    r"|übersetzung|translat\w+|revised|mehr|more|alle|all|last|updated|aktualisiert"
-    r"|datum|date|stand|vor|authors|autoren|archiv|archive|afficher|view|profile?)\b",
+    rf"|^(?:{_any(_RULES.not_name_starts)})\b",
     re.IGNORECASE,
 )
-_NOT_NAMES = {"name", "follow", "noauthor", "unknown", "anonymous", "admin", "share", "more"}
+_NOT_NAMES = _RULES.not_names
 MAX_AUTHOR_WORDS = 6
 
 
@@ -101,7 +97,9 @@ def _author(page: _Page, *fallbacks: Any) -> str | None:
     return first
 
 
-_NAME_LIST = re.compile(r"\s*(?:[;,&]|\b(?:and|und|et|y)\b)\s*", re.IGNORECASE)
+_NAME_LIST = re.compile(
+    rf"\s*(?:[;,&]|\b(?:{_any(_RULES.name_conjunctions)})\b)\s*", re.IGNORECASE
+)
 
 
 def _people(text: str) -> list[str] | None:
@@ -122,7 +120,7 @@ def _a_name(text: str) -> bool:
 
 
 _ROLE_WORDS = re.compile(
-    r"\s[—–|-]\s|\s(?!(?:von|van|de|da|di|du|la|le|y|e|zu|del|dos|das|bin|al|ter|ten)\b)"
+    rf"\s[—–|-]\s|\s(?!(?:{_any(_RULES.name_particles)})\b)"
     r"[a-zäöüéè]{3,}\b"
 )
 
@@ -142,14 +140,14 @@ def _bylines(page: _Page) -> Iterator[_Byline]:
     """Each place that names the author, most reliable first (as measured)."""
     if page.article is not None:
         yield from _jsonld_bylines(page.article.get("author"))
-    yield from _markup_bylines(page, _REL_AUTHOR)
-    yield from _markup_bylines(page, _ITEMPROP_AUTHOR)
+    yield from _markup_bylines(page, REL_AUTHOR)
+    yield from _markup_bylines(page, ITEMPROP_AUTHOR)
     for key in _AUTHOR_META:
         values = [v for v in (clean_author(v) for v in page.meta.get(key, ())) if v]
         if values:
             yield _Byline("; ".join(dict.fromkeys(values)))
-    yield from _markup_bylines(page, _BYLINE_CLASSES)
-    yield from _markup_bylines(page, _AUTHOR_LINKS)
+    yield from _markup_bylines(page, BYLINE_CLASSES)
+    yield from _markup_bylines(page, AUTHOR_LINKS)
     if found := _by_text(page.tree):
         yield _Byline(found)
 
@@ -190,12 +188,9 @@ def _markup_bylines(page: _Page, xpath: str) -> Iterator[_Byline]:
         yield _Byline(name)
 
 
-_AUTHOR_LINKS = (
-    '//a[contains(@href, "/author/") or contains(@href, "/autor/") or contains(@href, "/authors/")'
-    ' or contains(@href, "/autoren/") or contains(@href, "/newsteam/")]'
-)
+# A "By Jane Doe" line: "By", "Von", ... or a lead-in ("Ein Artikel von"), in any case.
 _BY_TEXT = re.compile(
-    r"^(?i:(?:ein (?:artikel|beitrag) )?von|by|par|por)\s*:?\s*"
+    rf"^(?i:{_any([*_RULES.by_line_lead_ins, *_RULES.by_line_words])})\s*:?\s*"
     r"(?P<name>(?:[A-ZÄÖÜÉ][\w.'’-]+\s*){2,4})$",
 )
 MAX_BYLINE_CHARS = 60
@@ -216,17 +211,24 @@ def _by_nodes(tree: HtmlElement) -> list[Any]:
     texts are read as plain strings and matched in C (``compress``/``map``), then the
     few that match fetched by position: an XPath test of every text node, or a
     Python loop over them, costs several times more."""
-    matches = map(_BY_WORD.match, _BODY_TEXTS(tree))
+    matches = map(_BY_WORD.match, BODY_TEXTS(tree))
     found = itertools.compress(itertools.count(1), matches)  # the positions that match
     positions = " or ".join(f"position() = {n}" for n in found)
-    return tree.xpath(f"(//body//text())[{positions}]") if positions else []
+    return tree.xpath(BODY_TEXTS_AT.format(positions=positions)) if positions else []
 
 
-_BODY_TEXTS = etree.XPath("//body//text()", smart_strings=False)
+def _any_case(word: str) -> str:
+    """``word`` in any case, as a regex without IGNORECASE (``[bB][yY]``)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
 # The text's first word (after XML white space or no-break spaces, up to the next) is
-# "by", "von", "par", "por" (each maybe with a colon) or "ein", these letters in any case.
+# a byline word ("by", "von", ..., each maybe with a colon) or a lead-in's first ("ein"),
+# these letters in any case.
+_BY_FIRST = dict.fromkeys(lead.split()[0] for lead in _RULES.by_line_lead_ins)
 _BY_WORD = re.compile(
-    r"[ \t\n\r\xa0]*(?:(?:[bB][yY]|[vV][oO][nN]|[pP][aAoO][rR]):?|[eE][iI][nN])(?:[ \t\n\r\xa0]|\Z)"
+    rf"[ \t\n\r\xa0]*(?:(?:{_any(map(_any_case, _RULES.by_line_words))}):?"
+    rf"|{_any(map(_any_case, _BY_FIRST))})(?:[ \t\n\r\xa0]|\Z)"
 )
 
 
@@ -242,7 +244,7 @@ def _byline_around(element: HtmlElement | None) -> str | None:
 
 
 def _markup_name(element: HtmlElement) -> str | None:
-    named = element.xpath('.//*[@itemprop="name"]')
+    named = element.xpath(ITEMPROP_NAME)
     target = named[0] if named else element
     return clean_author(target.get("content") or " ".join(target.itertext()))
 

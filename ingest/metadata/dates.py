@@ -54,39 +54,23 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from ingest.metadata.page import _clean, _field, _Page, _short_text
+from ingest.metadata.rules import metadata_rules
+from ingest.metadata.xpaths import (
+    CONTAINS,
+    DOCUMENT_ORDER,
+    IN_COMMENT,
+    IN_FIGURE,
+    LABEL_TEXTS,
+    PUBLISHED_MARKUP,
+    TIME_STAMPS,
+)
+
+_RULES = metadata_rules().dates
 
 MIN_YEAR = 1990
-_PUBLISHED_META = (
-    "article:published_time",
-    "og:article:published_time",
-    "og:published_time",
-    "datepublished",
-    "article.published",
-    "published_time",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "pubdate",
-    "dc.date.issued",
-    "dcterms.issued",
-    "sailthru.date",
-    "parsely-pub-date",
-    "article_date_original",
-    "originalpublicationdate",
-)
-_GENERIC_META = ("date", "dc.date", "dcterms.date", "dc.date.created", "dcterms.created")
-_MODIFIED_META = (
-    "article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "last-modified",
-    "dcterms.modified",
-    "dc.date.modified",
-)
-_PUBLISHED_MARKUP = (  # one pass for both attributes: an XPath step costs a walk of the page
-    '//time[@pubdate]/@datetime'
-    '|//*[@itemprop="datePublished"]/@*[name() = "datetime" or name() = "content"]'
-)
+_PUBLISHED_META = _RULES.published_meta
+_GENERIC_META = _RULES.generic_meta
+_MODIFIED_META = _RULES.modified_meta
 _ISO = re.compile(
     r"(?P<y>\d{4})(?P<sep>[-/.]?)(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?"
@@ -162,7 +146,7 @@ def _shown_in_utc(page: _Page, found: datetime, now: datetime) -> bool:
         text = _short_text(element, MAX_DATE_BOX_CHARS)
         if not text or not _spells(text, utc, now) or _spells(text, found, now):
             continue
-        stamps = element.xpath("descendant-or-self::time/@datetime")
+        stamps = element.xpath(TIME_STAMPS)
         if any(_timestamp(str(stamp)) == found for stamp in stamps) or _shows_clock(text, utc):
             return True
     return False
@@ -266,32 +250,14 @@ def _jsonld_date(page: _Page, key: str, zone: tzinfo, now: datetime) -> datetime
 
 
 def _markup_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
-    for value in page.tree.xpath(_PUBLISHED_MARKUP):
+    for value in page.tree.xpath(PUBLISHED_MARKUP):
         if found := _first_date(str(value), zone, now):
             return found
     return None
 
 
 _MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            "jan januar january janvier enero gennaio janeiro januari janv",
-            "feb februar february fevrier février febrero febbraio fevereiro februari fev févr",
-            "mar mär märz maerz march mars marzo março maart",
-            "apr april avril abril aprile",
-            "may mai mayo maggio maio mei",
-            "jun juni june juin junio giugno junho",
-            "jul juli july juillet julio luglio julho juil",
-            "aug august août aout agosto augustus",
-            "sep sept september septembre septiembre settembre setembro",
-            "oct okt oktober october octobre octubre ottobre outubro",
-            "nov november novembre noviembre novembro",
-            "dec dez dezember december décembre decembre diciembre dicembre dezembro",
-        ),
-        start=1,
-    )
-    for name in names.split()
+    name: number for number, names in enumerate(_RULES.months, start=1) for name in names
 }
 _WORD_DATE = re.compile(
     r"(?P<d1>\d{1,2})\.?\s+(?:de\s+)?(?P<m1>[^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(?P<y1>\d{4})"
@@ -317,10 +283,7 @@ def _visible_dates(page: _Page, zone: tzinfo, now: datetime) -> Iterator[datetim
 
 
 # A clock the page shows (phpBB's "It is currently", "Aktuelle Zeit"): when it was served.
-_NOW_LABEL = re.compile(
-    r"(?:it is currently|current time|aktuelle zeit|es ist jetzt|today is|heute ist)\b",
-    re.IGNORECASE,
-)
+_NOW_LABEL = re.compile(rf"(?:{'|'.join(_RULES.now_labels)})\b", re.IGNORECASE)
 
 
 def _headline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
@@ -333,7 +296,7 @@ def _headline_date(page: _Page, zone: tzinfo, now: datetime) -> datetime | None:
     if headline is None:
         return None
     for element in itertools.islice(_following(headline), MAX_HEADLINE_FOLLOWERS):
-        if element.tag in _CODE or element.xpath("ancestor-or-self::figure"):
+        if element.tag in _CODE or element.xpath(IN_FIGURE):
             continue
         text = _short_text(element, MAX_DATE_BOX_CHARS)
         if text and not _NOW_LABEL.match(text) and (found := _text_date(text, zone, now)):
@@ -411,7 +374,7 @@ def _labelled_texts(root: HtmlElement | None) -> Iterator[tuple[HtmlElement, Ite
             if not text or owner is None or not _LABEL_WORD.search(text.lower()):
                 continue
             match = _PUBLISHED_LABEL.search(text)
-            if match and not owner.xpath("ancestor-or-self::*[contains(@class, 'comment')]"):
+            if match and not owner.xpath(IN_COMMENT):
                 label = _clean(text[match.start() :]) or ""  # spaced as _short_text spaces
                 yield owner, itertools.chain((label,), _from_label(owner, label))
 
@@ -432,17 +395,15 @@ def _label_holders(root: HtmlElement) -> list[HtmlElement]:
             start = lowered.find(word, start + 1)
     if not spellings:
         return []
-    has = " or ".join(f"contains(., '{spelling}')" for spelling in sorted(spellings))
-    nodes = root.xpath(
-        f"descendant::text()[{has}] | following-sibling::node()[1][self::text()][{has}]"
-    )
+    has = " or ".join(CONTAINS.format(spelling=spelling) for spelling in sorted(spellings))
+    nodes = root.xpath(LABEL_TEXTS.format(has=has))
     holders = {node.getparent() for node in nodes}  # the node a text or tail is of
     # Elements, and comments for their tails ("<!-- meta --> Veröffentlicht am ..."),
     # each where root.iter() has it: by its place among the nodes, not its text's (a
     # tail comes after the children).
     return sorted(
         (h for h in holders if isinstance(h.tag, str) or h.tag is etree.Comment),
-        key=lambda h: h.xpath("count(ancestor::node()) + count(preceding::node())"),
+        key=lambda h: h.xpath(DOCUMENT_ORDER),
     )
 
 
@@ -458,10 +419,7 @@ def _from_label(element: HtmlElement, label: str) -> Iterator[str]:
 
 MAX_LABEL_CHARS = 120
 _CODE = {"script", "style"}
-_LABEL_WORDS = (
-    "veröffentlicht", "veroffentlicht", "erschienen", "publiziert", "erstellt", "published",
-    "posted", "publié", "publicado", "pubblicato", "gepubliceerd", "mis en ligne", "datum",
-)
+_LABEL_WORDS = _RULES.published_labels
 _LABELS = rf"(?<!\w)(?:{'|'.join(_LABEL_WORDS)})"
 _LABEL_WORD = re.compile(_LABELS)  # on lower-cased text: much faster than IGNORECASE
 # The label words as bytes.lower() leaves them in UTF-8 text (it lower-cases only
@@ -475,7 +433,9 @@ _LABEL_BYTES = tuple(
     )
 )
 _PUBLISHED_LABEL = re.compile(
-    _LABELS + r"(?:\s+(?:am|on|le|el|em|il|op))?\s*:?\s*(?P<rest>.{0,32})", re.IGNORECASE
+    _LABELS + rf"(?:\s+(?:{'|'.join(_RULES.published_label_prepositions)}))?"
+    r"\s*:?\s*(?P<rest>.{0,32})",
+    re.IGNORECASE,
 )
 
 

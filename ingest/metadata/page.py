@@ -22,6 +22,18 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from ingest.metadata.rules import metadata_rules
+from ingest.metadata.xpaths import (
+    ARTICLE_OR_MAIN,
+    ARTICLES,
+    DATE_BOXES,
+    DATE_BOXES_IN,
+    JSONLD_SCRIPTS,
+    OFFSET_MARKUP,
+)
+
+_RULES = metadata_rules().page
+
 
 def parse_html(html: str) -> HtmlElement | None:
     """An lxml tree; lxml refuses str input that carries an XML encoding declaration."""
@@ -53,9 +65,9 @@ class _Page:
         """The article, when the page marks it: its ``<main>``, the ``<article>`` that
         holds the headline, or its only ``<article>`` (several without the headline
         are teasers of other pages)."""
-        found = self.tree.xpath("(//article[.//h1]|//main)[1]")
+        found = self.tree.xpath(ARTICLE_OR_MAIN)
         if not found:
-            articles = self.tree.xpath("//article")
+            articles = self.tree.xpath(ARTICLES)
             found = articles if len(articles) == 1 else []
         return found[0] if found else None
 
@@ -63,8 +75,8 @@ class _Page:
     def date_boxes(self) -> list[HtmlElement]:
         """Date and byline elements, in the article when it has some."""
         article = self.article_element
-        boxes: list[HtmlElement] = [] if article is None else article.xpath(".//*" + _DATE_BOX)
-        return boxes or self.tree.xpath("//body//*" + _DATE_BOX)
+        boxes: list[HtmlElement] = [] if article is None else article.xpath(DATE_BOXES_IN)
+        return boxes or self.tree.xpath(DATE_BOXES)
 
     @functools.cached_property
     def timestamps(self) -> list[str]:
@@ -73,7 +85,7 @@ class _Page:
         for obj in self.jsonld:
             values += (v for k, v in obj.items()
                        if k.startswith(_JSONLD_DATES) and isinstance(v, str))
-        return values + [str(v) for v in self.tree.xpath(_OFFSET_MARKUP)]
+        return values + [str(v) for v in self.tree.xpath(OFFSET_MARKUP)]
 
     def meta_first(self, *keys: str) -> str | None:
         for key in keys:
@@ -83,7 +95,7 @@ class _Page:
         return None
 
     def _site_name(self) -> str | None:
-        name = self.meta_first("og:site_name", "application-name")
+        name = self.meta_first(*_SITE_NAME_META)
         if name:
             return name
         for obj in self.jsonld:
@@ -91,7 +103,7 @@ class _Page:
             if isinstance(publisher, Mapping) and (found := _clean(publisher.get("name"))):
                 return found
         for obj in self.jsonld:
-            is_site = bool(_types(obj) & {"website", "organization", "newsmediaorganization"})
+            is_site = bool(_types(obj) & _SITE_TYPES)
             if is_site and (found := _clean(obj.get("name"))):
                 return found
         return None
@@ -113,7 +125,7 @@ def _meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
 
 def _jsonld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     """Every object in the page's JSON-LD blocks, ``@graph`` and lists flattened."""
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
+    for script in tree.xpath(JSONLD_SCRIPTS):
         data = _load_json(script.text or "")
         yield from _flatten(data)
 
@@ -134,7 +146,7 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
             yield from _flatten(item)
     elif isinstance(data, dict):
         yield data
-        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+        for key in _NESTED_KEYS:
             if isinstance(data.get(key), list | dict):
                 yield from _flatten(data[key])
 
@@ -146,10 +158,14 @@ def _types(obj: Mapping[str, Any]) -> set[str]:
 
 
 def _is_article(obj: Mapping[str, Any]) -> bool:
-    return any(k.endswith(("article", "posting")) or k in _ARTICLE_TYPES for k in _types(obj))
+    return any(k.endswith(_ARTICLE_SUFFIXES) or k in _ARTICLE_TYPES for k in _types(obj))
 
 
-_ARTICLE_TYPES = {"report", "review", "blog", "videoobject", "creativework"}
+_SITE_NAME_META = _RULES.site_name_meta
+_NESTED_KEYS = _RULES.jsonld_nested_keys
+_ARTICLE_SUFFIXES = _RULES.article_type_suffixes
+_ARTICLE_TYPES = _RULES.article_types
+_SITE_TYPES = _RULES.site_types
 
 
 def _main_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -162,20 +178,8 @@ def _main_object(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-_DATE_BOX = (  # [@class] first: the many contains() only for elements that have one
-    "[self::time or @class][self::time or contains(@class, 'date') or contains(@class, 'Date')"
-    " or contains(@class, 'time') or contains(@class, 'publish') or contains(@class, 'posted')"
-    " or contains(@class, 'datum') or contains(@class, 'byline') or contains(@class, 'meta')]"
-    "[not(contains(@class, 'update') or contains(@class, 'modif') or contains(@class, 'comment'))]"
-)
-
-
-# Where _Page.timestamps looks, besides <meta>: the markup's and JSON-LD's dates.
-_OFFSET_MARKUP = (
-    "//time/@datetime"
-    "|//*[starts-with(@itemprop, 'date')]/@*[name() = 'content' or name() = 'datetime']"
-)
-_JSONLD_DATES = ("date", "uploadDate")  # the page's own: not an event's startDate
+# Where _Page.timestamps looks, besides <meta> and the markup: JSON-LD's dates.
+_JSONLD_DATES = _RULES.jsonld_date_prefixes  # the page's own: not an event's startDate
 
 
 # --- text ---------------------------------------------------------------------------
@@ -233,13 +237,13 @@ def _key(text: str | None) -> str:
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_UMLAUTS = str.maketrans(_RULES.umlauts)
 
 
 # --- the site's name ----------------------------------------------------------------
 
 
-_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv"}
+_SECOND_LEVEL = _RULES.second_level_domains
 
 
 def _site_keys(page: _Page) -> set[str]:

@@ -37,6 +37,19 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from ingest.metadata.page import _clean, _is_site, _key, _Page, _site_keys, _text
+from ingest.metadata.rules import metadata_rules
+from ingest.metadata.xpaths import (
+    ARTICLE_H1S,
+    CHILD_LINK_HREFS,
+    H2S,
+    HEADLINES,
+    IN_FOOTER,
+    LINK_HREFS,
+    LINKED_SUBHEADS,
+    TITLE_ELEMENT,
+)
+
+_RULES = metadata_rules().titles
 
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uff01-\uff60"
 # CJK titles have no spaces: there a bare dash or underscore between two
@@ -46,20 +59,9 @@ _SITE_SEPARATORS = (
 )
 _SEPARATORS = re.compile(rf"{_SITE_SEPARATORS}|\s+:\s+|(?<=[^\s\d]):\s+")
 _TAIL = re.compile(_SITE_SEPARATORS)
-_HEADLINE_XPATH = (
-    "//h1"
-    '|//*[@itemprop="headline"][not(self::meta)]'
-    '|//*[self::h1 or self::h2 or self::h3][contains(@class, "entry-title")'
-    ' or contains(@class, "post-title") or contains(@class, "article-title")'
-    ' or contains(@class, "headline")]'
-)
 # a kicker's class, alone or ending a BEM name (``article__topline``; not ``typo_topline``)
-_KICKER = re.compile(
-    r"(?:^|\s|-|__)(?:kicker|strapline|overline|topline|roofline|dachzeile|eyebrow)(?:\s|$)"
-)
-_BRANDING = re.compile(
-    r"site-title|site-name|logo|brand|screen-reader|sr-only|visually-hidden|text-hide"
-)
+_KICKER = re.compile(rf"(?:^|\s|-|__)(?:{'|'.join(_RULES.kicker_classes)})(?:\s|$)")
+_BRANDING = re.compile("|".join(_RULES.branding_classes))  # a logo, or hidden from sight
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,7 +112,7 @@ def _title(page: _Page, feed_title: str | None) -> str | None:
 def _article_h1(page: _Page, h1s: dict[str, str]) -> str | None:
     """The only ``<h1>`` inside an ``<article>`` of a page with several (the others:
     a newsletter box, a sidebar)."""
-    inside = (_heading_source(h1) for h1 in page.tree.xpath("//article//h1"))
+    inside = (_heading_source(h1) for h1 in page.tree.xpath(ARTICLE_H1S))
     found = {_key(h.text) for h in inside if h} & h1s.keys()
     return h1s[found.pop()] if len(found) == 1 else None
 
@@ -263,9 +265,9 @@ def _title_sources(
     """The headline's headings, the page's other ``<h2>`` and its meta titles, each
     without the site's name."""
     site = _site_keys(page)
-    elements = page.tree.xpath(_HEADLINE_XPATH) + _self_links(page)
+    elements = page.tree.xpath(HEADLINES) + _self_links(page)
     chosen = set(elements)
-    others = [h2 for h2 in page.tree.xpath("//h2") if h2 not in chosen]
+    others = [h2 for h2 in page.tree.xpath(H2S) if h2 not in chosen]
     headings: list[_Source] = []
     subheads: list[_Source] = []
     for element in elements + others:
@@ -280,7 +282,7 @@ def _title_sources(
         "jsonld": _clean(page.article.get("headline")) if page.article else None,
         "twitter": page.meta_first("twitter:title"),
         "feed": _clean(feed_title),
-        "title": _clean(_text(page.tree.find(".//title"))),
+        "title": _clean(_text(page.tree.find(TITLE_ELEMENT))),
     }
     sources = [_meta_source(kind, text, site) for kind, text in metas.items() if text]
     sources = [_uncut(m, sources) for m in sources]
@@ -332,8 +334,8 @@ def _self_links(page: _Page) -> list[HtmlElement]:
         return []
     return [
         h
-        for h in page.tree.xpath("//h2[a]|//h3[a]")
-        if any(urlsplit(str(href)).path.rstrip("/") == path for href in h.xpath("a/@href"))
+        for h in page.tree.xpath(LINKED_SUBHEADS)
+        if any(urlsplit(str(href)).path.rstrip("/") == path for href in h.xpath(CHILD_LINK_HREFS))
     ]
 
 
@@ -344,12 +346,12 @@ def _is_branding(element: HtmlElement) -> bool:
     """A heading that names the site: a logo, or a link to the home page."""
     if _BRANDING.search(element.get("class", "")):
         return True
-    links = element.xpath(".//a/@href")
+    links = element.xpath(LINK_HREFS)
     return len(links) == 1 and bool(_HOME_LINK.search(str(links[0]).strip()))
 
 
 def _heading_source(element: HtmlElement) -> _Source | None:
-    if element.xpath("ancestor::footer"):
+    if element.xpath(IN_FOOTER):
         return None
     pieces = _pieces(element)
     if pieces:

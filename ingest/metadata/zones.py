@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 from ingest.metadata.dates import _ISO, _from_match, _timestamp
 from ingest.metadata.page import _Page
+from ingest.metadata.rules import metadata_rules
+from ingest.metadata.xpaths import SCRIPT_TEXTS
 
 
 def _page_zone(page: _Page) -> tzinfo:
@@ -51,7 +53,7 @@ def _restated_offset(page: _Page) -> datetime | None:
     utc = {t for t in map(_timestamp, page.timestamps) if t and not t.utcoffset()}
     if not utc:
         return None
-    scripts = page.tree.xpath("//script[not(@type='application/ld+json')]/text()")
+    scripts = page.tree.xpath(SCRIPT_TEXTS)
     return _declared_offset(map(str, scripts), among=utc)
 
 
@@ -88,44 +90,6 @@ def _language_zone(page: _Page) -> tzinfo | None:
     return ZoneInfo(name) if name else None
 
 
-_LANGUAGE_ZONES = {
-    "de": "Europe/Berlin", "nl": "Europe/Amsterdam", "it": "Europe/Rome", "ca": "Europe/Madrid",
-    "da": "Europe/Copenhagen", "sv": "Europe/Stockholm", "nb": "Europe/Oslo", "nn": "Europe/Oslo",
-    "no": "Europe/Oslo", "pl": "Europe/Warsaw", "cs": "Europe/Prague", "sk": "Europe/Bratislava",
-    "hu": "Europe/Budapest", "sl": "Europe/Ljubljana", "hr": "Europe/Zagreb",
-    "sr": "Europe/Belgrade", "fi": "Europe/Helsinki", "et": "Europe/Tallinn", "lv": "Europe/Riga",
-    "lt": "Europe/Vilnius", "el": "Europe/Athens", "bg": "Europe/Sofia", "ro": "Europe/Bucharest",
-    "uk": "Europe/Kyiv", "tr": "Europe/Istanbul", "he": "Asia/Jerusalem",
-    "is": "Atlantic/Reykjavik", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "th": "Asia/Bangkok",
-    "vi": "Asia/Ho_Chi_Minh", "zh": "Asia/Shanghai", "hi": "Asia/Kolkata",
-}
-
-
-_COUNTRY_ZONES = {
-    **dict.fromkeys(("uk", "gb"), "Europe/London"),
-    "ie": "Europe/Dublin", "pt": "Europe/Lisbon", "is": "Atlantic/Reykjavik",
-    "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz",
-    "fr": "Europe/Paris", "be": "Europe/Brussels", "nl": "Europe/Amsterdam",
-    "lu": "Europe/Luxembourg", "it": "Europe/Rome", "es": "Europe/Madrid", "mt": "Europe/Malta",
-    "dk": "Europe/Copenhagen", "se": "Europe/Stockholm", "no": "Europe/Oslo",
-    "pl": "Europe/Warsaw", "cz": "Europe/Prague", "sk": "Europe/Bratislava",
-    "hu": "Europe/Budapest", "si": "Europe/Ljubljana", "hr": "Europe/Zagreb",
-    "rs": "Europe/Belgrade", "ba": "Europe/Sarajevo", "mk": "Europe/Skopje", "al": "Europe/Tirane",
-    "fi": "Europe/Helsinki", "ee": "Europe/Tallinn", "lv": "Europe/Riga", "lt": "Europe/Vilnius",
-    "gr": "Europe/Athens", "bg": "Europe/Sofia", "ro": "Europe/Bucharest", "cy": "Asia/Nicosia",
-    "ua": "Europe/Kyiv", "by": "Europe/Minsk", "ru": "Europe/Moscow", "tr": "Europe/Istanbul",
-    "il": "Asia/Jerusalem", "eg": "Africa/Cairo", "sa": "Asia/Riyadh", "ae": "Asia/Dubai",
-    "qa": "Asia/Qatar", "ma": "Africa/Casablanca", "ng": "Africa/Lagos", "ke": "Africa/Nairobi",
-    "za": "Africa/Johannesburg", "in": "Asia/Kolkata", "pk": "Asia/Karachi", "bd": "Asia/Dhaka",
-    "lk": "Asia/Colombo", "np": "Asia/Kathmandu", "th": "Asia/Bangkok", "vn": "Asia/Ho_Chi_Minh",
-    "my": "Asia/Kuala_Lumpur", "sg": "Asia/Singapore", "id": "Asia/Jakarta", "ph": "Asia/Manila",
-    "cn": "Asia/Shanghai", "hk": "Asia/Hong_Kong", "tw": "Asia/Taipei", "kr": "Asia/Seoul",
-    "jp": "Asia/Tokyo", "au": "Australia/Sydney", "nz": "Pacific/Auckland",
-    "us": "America/New_York", "ca": "America/Toronto", "mx": "America/Mexico_City",
-    "gt": "America/Guatemala", "cr": "America/Costa_Rica", "pa": "America/Panama",
-    "cu": "America/Havana", "do": "America/Santo_Domingo", "pr": "America/Puerto_Rico",
-    "co": "America/Bogota", "ve": "America/Caracas", "ec": "America/Guayaquil",
-    "pe": "America/Lima", "bo": "America/La_Paz", "cl": "America/Santiago",
-    "ar": "America/Argentina/Buenos_Aires", "uy": "America/Montevideo",
-    "py": "America/Asuncion", "br": "America/Sao_Paulo",
-}
+# rules/metadata.yml: the zones of languages and of countries' top-level domains
+_LANGUAGE_ZONES = metadata_rules().zones.language_zones
+_COUNTRY_ZONES = metadata_rules().zones.country_zones
