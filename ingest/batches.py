@@ -109,6 +109,7 @@ class Batches:
                 feed_title=rejections.storable(entry.title), feed_published_at=entry.published_at,
                 feed_author=rejections.storable(entry.author),
                 feed_date_kind=date_kind if entry.published_at else None,
+                via=entry.via, found_in=rejections.storable(entry.found_in),
             ), entry_key)
 
     def add_raw(self, page: load.RawPage) -> None:

@@ -7,6 +7,8 @@
     news-ingest docs [--serve]
     news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
     news-ingest reextract [--source NAME] [--since DATE]
+    news-ingest backfill --source NAME --since DATE [--until DATE]
+    news-ingest sources show NAME
     news-ingest demo [--port PORT]
 
 Exit status: 0 when the pass completed (rejected items included), 2 when it
@@ -22,7 +24,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ingest import __version__
@@ -128,6 +130,27 @@ def _parser() -> argparse.ArgumentParser:
                       "or a number of days (7)")
     redo.add_argument("--workers", type=int, default=None, help="extraction processes")
     redo.set_defaults(handler=cmd_reextract)
+
+    back = commands.add_parser(
+        "backfill", help="a source's older articles between two dates (sitemaps, list pages); "
+        "resumable: run it again to go on")
+    back.add_argument("--config", "-c", type=Path, help="sources file")
+    back.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    back.add_argument("--source", required=True, metavar="NAME")
+    back.add_argument("--since", required=True, type=_day, help="first day (2024-01-01)")
+    back.add_argument("--until", type=_day, help="last day (default: today)")
+    back.add_argument("--steps", type=int, default=None,
+                      help="stop after this many steps (run again to go on)")
+    back.set_defaults(handler=cmd_backfill)
+
+    listing = commands.add_parser("sources", help="the configured sources")
+    source_commands = listing.add_subparsers(required=True, metavar="action")
+    show = source_commands.add_parser(
+        "show", help="one source: its kind, state, documents and what discovery found")
+    show.add_argument("name")
+    show.add_argument("--config", "-c", type=Path, help="sources file")
+    show.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    show.set_defaults(handler=cmd_sources_show)
 
     standalone = commands.add_parser(
         "airflow", help="Airflow standalone on 127.0.0.1 with these DAGs (make airflow)")
@@ -294,6 +317,52 @@ def cmd_reextract(args: argparse.Namespace) -> int:
           f"re-derived in {time.perf_counter() - started:.1f} s: {result.changed_text} with "
           f"new text, {result.changed_metadata} with new metadata only, {result.unchanged} "
           f"unchanged, {result.new_items} new item(s); kept as stored: {rejected}")
+    return 0
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from ingest import console
+    from ingest.backfill import backfill
+    from ingest.sources import config_path
+
+    env = Environment()
+    config = load_config(config_path(args.config or env.config))
+    config.source(args.source)  # an unknown name fails before any work
+    dsn = _dsn(args, env)
+    started = time.perf_counter()
+
+    def step(n: int, listed: object, counts: object) -> None:
+        print(f"step {n}: {getattr(counts, 'articles_new', 0)} new article(s), "
+              f"{getattr(counts, 'rejections', 0)} rejection(s)", file=sys.stderr)
+
+    with console.Progress(enabled=sys.stderr.isatty()) as progress:
+        result = backfill(config, dsn, args.source, args.since, args.until, max_steps=args.steps,
+                          progress=progress.update, on_step=step)
+    console.print_summary([result.counts], {"run_id": result.run_id, "status": "success"},
+                          time.perf_counter() - started)
+    state = "finished" if result.finished else "not finished: run the same command to go on"
+    print(f"backfill {args.source} {args.since}..{args.until or 'today'}: {result.steps} "
+          f"step(s), {result.documents} sitemap(s) read in full; {state}")
+    for message in result.messages:
+        print(f"  {message}")
+    return 0
+
+
+def cmd_sources_show(args: argparse.Namespace) -> int:
+    from ingest import console
+    from ingest.sources import config_path
+
+    env = Environment()
+    config = load_config(config_path(args.config or env.config))
+    source = config.source(args.name)
+    console.print_source(source, _dsn(args, env))
     return 0
 
 

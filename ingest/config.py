@@ -148,19 +148,55 @@ class Settings(BaseModel):
     poll_interval: float = Field(
         default=300, ge=1, description="seconds between two looks at a feed (streaming watcher)"
     )
+    sitemap_max_documents: int = Field(
+        default=50, ge=1, le=10_000, description="sitemaps (an index and its children) read "
+        "for one source in one pass; a backfill reads this many per step",
+    )
+    sitemap_max_depth: int = Field(
+        default=3, ge=0, le=10, description="levels of sitemap indexes followed below a source",
+    )
+    sitemap_recent_days: float = Field(
+        default=3, gt=0, description="a pass takes the sitemap URLs dated (publication date or "
+        "lastmod) this recently, and undated ones; older ones are for `news-ingest backfill`",
+    )
+    discovery_refresh_days: float = Field(
+        default=7, gt=0, description="how long a site source's discovered feeds and sitemaps "
+        "are used before its home page, robots.txt and conventional sitemaps are read again",
+    )
 
 
 def _articles_only() -> list[str]:
     return ["article"]
 
 
+#: The kinds of source, by the key that gives the source's address.
+SOURCE_KINDS = ("url", "sitemap", "site", "listing")
+
+
 class SourceConfig(BaseModel):
-    """One source: a feed (RSS 0.9x/1.0/2.0 or Atom)."""
+    """One source: a feed (``url``: RSS 0.9x/1.0/2.0, Atom or JSON Feed), a sitemap
+    (``sitemap``: a sitemap, an index of sitemaps, a news sitemap, gzipped or not), a
+    site whose feeds and sitemaps are discovered (``site``), or an HTML page that lists
+    articles (``listing``, with ``links`` and ``pages``). Exactly one of the four."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    url: HttpUrlStr
+    url: HttpUrlStr | None = Field(default=None, description="a feed: RSS, Atom or JSON Feed")
+    sitemap: HttpUrlStr | None = Field(
+        default=None, description="a sitemap, a sitemap index or a news sitemap (gzip too)")
+    site: HttpUrlStr | None = Field(
+        default=None, description="a site's home page: its feeds and sitemaps are discovered")
+    listing: HttpUrlStr | None = Field(
+        default=None, description="an HTML page that lists articles")
+    links: str | None = Field(
+        default=None, description="which links are articles: a regular expression searched "
+        "in the absolute URL (listing; also filters the URLs of other kinds)",
+    )
+    pages: int = Field(
+        default=1, ge=1, le=1000, description="list pages read per pass, following the "
+        "list's next link (listing)",
+    )
     enabled: bool = True
     timezone: str | None = Field(default=None, description="zone for dates given without one")
     language: list[str] | None = Field(default=None, description="expected languages (ISO 639-1)")
@@ -196,6 +232,42 @@ class SourceConfig(BaseModel):
         if not _SLUG.match(value):
             raise ValueError("must be a slug: lower-case letters, digits, '-' or '_' (max 64)")
         return value
+
+    @field_validator("links")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_address(self) -> SourceConfig:
+        given = [key for key in SOURCE_KINDS if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of url (a feed), sitemap, site or listing"
+                             + (f" (not {' and '.join(given)})" if given else ""))
+        if self.pages != 1 and self.listing is None:
+            raise ValueError("pages is for listing sources")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``feed``, ``sitemap``, ``site`` or ``listing``."""
+        return "feed" if self.url is not None else next(
+            key for key in SOURCE_KINDS[1:] if getattr(self, key) is not None)
+
+    @property
+    def address(self) -> str:
+        """The source's one URL: its feed, sitemap, home page or list page."""
+        value: str = next(v for key in SOURCE_KINDS if (v := getattr(self, key)) is not None)
+        return value
+
+    @property
+    def link_pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.links) if self.links is not None else None
 
     @field_validator("language", mode="before")
     @classmethod

@@ -100,5 +100,59 @@ def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float
     print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
 
 
+def print_source(source: Any, dsn: str) -> None:
+    """One source (``news-ingest sources show``): its kind and address, its state, the
+    documents it reads, what discovery found and its backfills."""
+    from ingest import db
+
+    print(f"{source.name}: {source.kind} {source.address}"
+          + (f" (links: {source.links})" if source.links else "")
+          + (f", {source.pages} page(s) a pass" if source.kind == "listing" else ""))
+    with db.connect(dsn, autocommit=True) as conn:
+        db.migrate(conn)
+        state = conn.execute(
+            "SELECT last_status, last_fetch_at, consecutive_failures, "
+            "next_fetch_at, entries_last, last_error FROM news.feed_state WHERE source = %s",
+            (source.name,)).fetchone()
+        found = conn.execute(
+            "SELECT found, discovered_at FROM news.site_discovery WHERE source = %s",
+            (source.name,)).fetchone()
+        documents = conn.execute(
+            "SELECT kind, url, status, lastmod, fetched_at FROM news.source_documents "
+            "WHERE source = %s ORDER BY kind, lastmod DESC NULLS LAST, url",
+            (source.name,)).fetchall()
+        backfills = conn.execute(
+            "SELECT since, until, steps, articles, rejected, cardinality(done), cursor, "
+            "finished_at FROM news.backfills WHERE source = %s ORDER BY started_at",
+            (source.name,)).fetchall()
+    if state is None:
+        print("not read yet")
+    else:
+        status, fetched, failures, wait, entries, error = state
+        print(f"last read {fetched:%Y-%m-%d %H:%M} UTC: {status}" if fetched else "not read yet")
+        if entries is not None:
+            print(f"entries listed last time: {entries}")
+        if failures:
+            print(f"{failures} failure(s) in a row, next try {wait or 'next pass'}: {error}")
+    if found is not None:
+        data, at = found
+        print(f"discovered {at:%Y-%m-%d %H:%M} UTC:")
+        for kind in ("feeds", "sitemaps"):
+            for url in data.get(kind) or []:
+                print(f"  {kind[:-1]}: {url}")
+        for problem in data.get("problems") or []:
+            print(f"  problem: {problem}")
+    if documents:
+        print(table(["kind", "document", "status", "lastmod", "read"], [
+            [kind, url, status or "", f"{lastmod:%Y-%m-%d}" if lastmod else "",
+             f"{at:%Y-%m-%d %H:%M}" if at else ""]
+            for kind, url, status, lastmod, at in documents]))
+    for since, until, steps, articles, rejected, done, cursor, finished in backfills:
+        state_text = "finished" if finished else "unfinished" + (f", next {cursor}" if cursor
+                                                                  else "")
+        print(f"backfill {since}..{until}: {steps} step(s), {articles} new article(s), "
+              f"{rejected} rejection(s), {done} sitemap(s) read: {state_text}")
+
+
 def _is_number(value: Any) -> bool:
     return value is None or str(value).replace(".", "", 1).isdigit()

@@ -29,7 +29,7 @@ import psycopg
 from ingest import fetch, load, parse, rejections
 from ingest.config import SourceConfig
 from ingest.errors import ItemError
-from ingest.models import FeedEntry, FeedState
+from ingest.models import FeedEntry, FeedState, ParsedFeed
 from ingest.resolve import WrapperRule, canonicalize, entry_key, entry_urls, is_direct, unwrap
 
 MAX_BACKOFF = timedelta(days=1)
@@ -44,8 +44,8 @@ def state_of(source: SourceConfig, states: dict[str, FeedState]) -> FeedState:
     """The source's remembered state; a fresh one for a new source, or one whose feed
     URL changed."""
     state = states.get(source.name)
-    if state is None or state.feed_url != source.url:
-        state = FeedState(source.name, source.url)
+    if state is None or state.feed_url != source.address:
+        state = FeedState(source.name, source.address)
     return state
 
 
@@ -98,7 +98,7 @@ class Read:
     """A feed that answered with a body: its entries, and the validators to keep for
     the next conditional request."""
 
-    feed: parse.ParsedFeed
+    feed: ParsedFeed
     etag: str | None
     last_modified: str | None
 
@@ -114,7 +114,7 @@ async def read(
     """Ask the source's feed; None when it answers 304 (unchanged). Raises ItemError
     when it cannot be read or parsed (the caller calls :func:`failed`)."""
     fetched = await fetcher.get(
-        source.url, accept=fetch.FEED_ACCEPT, policy=policy,
+        source.address, accept=fetch.FEED_ACCEPT, policy=policy,
         etag=state.etag if conditional else None,
         last_modified=state.last_modified if conditional else None,
     )
@@ -194,9 +194,11 @@ def sort_entries(
     """Which entries to fetch. Not those whose link, target or canonical URL is stored
     already (their articles are only sighted again), unless ``revisit_after`` (a full
     refresh) and first seen since: edits then become new versions. Not those whose
-    URL failed before, before its next try (all but the given-up ones on a refresh).
-    At most ``limit``, the newest first (a feed lists them so): the others stay unknown,
-    and the next pass takes them."""
+    URL failed before, before its next try (all but the given-up ones on a refresh). A
+    stored one whose entry says it changed since it was extracted (``modified_at``, a
+    sitemap's ``lastmod``) is fetched again: an edit becomes a new version. At most
+    ``limit``, the newest first (a feed lists them so): the others stay unknown, and
+    the next pass takes them."""
     candidates = {e.link: entry_urls(e.link, wrappers) for e in entries}
     keys = {e.link: entry_key(e.link, wrappers) for e in entries}
     known = load.known_urls(conn, [u for pairs in candidates.values() for u, _ in pairs])
@@ -209,8 +211,9 @@ def sort_entries(
         if match is None and keys[entry.link] in waiting:
             result.waiting += 1
             result.due_later |= waiting[keys[entry.link]][1] is not None
-        elif match is None or (revisit_after is not None and match[1] >= revisit_after):
-            result.fresh.append(entry)
+        elif match is None or (revisit_after is not None and match[1] >= revisit_after) or (
+                entry.modified_at is not None and entry.modified_at > match[2]):
+            result.fresh.append(entry)  # new, revisited, or changed since (a sitemap's lastmod)
         else:
             direct = is_direct(entry.link, unwrap(entry.link, wrappers), pairs[-1][0])
             result.sightings.append((match[0], direct, [p for p in pairs if p[0] not in known]))

@@ -92,7 +92,8 @@ _ARTICLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("first_run_id", "text"), ("last_run_id", "text"), ("direct", "bool"),
     ("modified_at", "timestamptz"), ("feed_title", "text"), ("feed_published_at", "timestamptz"),
     ("feed_author", "text"), ("removed", "jsonb"), ("extracted_at", "timestamptz"),
-    ("feed_date_kind", "text"), ("page_type", "text"), ("site", "text"),
+    ("feed_date_kind", "text"), ("page_type", "text"), ("site", "text"), ("via", "text"),
+    ("found_in", "text"),
 )
 
 
@@ -324,7 +325,7 @@ def _insert_new(
                 a.raw_sha256, a.extractor, a.fetched_at, a.fetched_at, run_id, run_id,
                 a.direct, a.modified_at, a.feed_title, a.feed_published_at, a.feed_author,
                 Jsonb(a.removed) if a.removed else None, a.fetched_at, a.feed_date_kind,
-                a.page_type, site(a.url),
+                a.page_type, site(a.url), a.via, a.found_in,
             ))
     return ids
 
@@ -497,18 +498,21 @@ def forget_bands(conn: psycopg.Connection[Any], article_ids: Sequence[int]) -> i
 
 def known_urls(
     conn: psycopg.Connection[Any], urls: Iterable[str]
-) -> dict[str, tuple[int, datetime]]:
-    """{url: (article_id, first_seen_at)} for those of ``urls`` already mapped to an article."""
+) -> dict[str, tuple[int, datetime, datetime]]:
+    """{url: (article_id, first_seen_at, extracted_at)} for those of ``urls`` already
+    mapped to an article."""
     wanted = list(dict.fromkeys(urls))
     if not wanted:
         return {}
     rows = conn.execute(
-        """SELECT DISTINCT ON (u.url) u.url, u.article_id, a.first_seen_at
+        """SELECT DISTINCT ON (u.url) u.url, u.article_id, a.first_seen_at,
+                  coalesce(a.extracted_at, a.first_seen_at)
            FROM news.article_urls u JOIN news.articles a USING (article_id)
            WHERE u.url = ANY(%s) ORDER BY u.url, u.article_id""",
         (wanted,),
     ).fetchall()
-    return {url: (article_id, first_seen) for url, article_id, first_seen in rows}
+    return {url: (article_id, first_seen, extracted) for url, article_id, first_seen, extracted
+            in rows}
 
 
 def touch_known(

@@ -22,6 +22,19 @@ class FeedEntry:
     summary: str | None = None
     author: str | None = None
     updated_only: bool = False  # published_at is an update time (Atom <updated>, no <published>)
+    modified_at: datetime | None = None  # a sitemap's <lastmod>: fetched again when it moves
+    via: str = "feed"  # the kind of document that listed it: feed, sitemap, news_sitemap, listing
+    found_in: str | None = None  # that document's URL
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A feed's entries (:mod:`ingest.parse`, :mod:`ingest.jsonfeed`)."""
+
+    entries: list[FeedEntry]
+    title: str | None = None
+    version: str | None = None
+    problems: list[str] = field(default_factory=list)  # feed_malformed details
 
 
 @dataclass(slots=True)
@@ -53,6 +66,8 @@ class Article:
     feed_date_kind: str | None = None  # published, updated (Atom <updated> only), crawled
     page_type: str = "article"  # ingest.pagetype.KINDS
     page_type_evidence: str = ""  # the signals behind page_type
+    via: str | None = None  # the kind of document its source listed it in (FeedEntry.via)
+    found_in: str | None = None  # that document's URL
 
     @classmethod
     def from_extracted(
@@ -68,6 +83,8 @@ class Article:
         feed_published_at: datetime | None = None,
         feed_author: str | None = None,
         feed_date_kind: str | None = None,
+        via: str | None = None,
+        found_in: str | None = None,
     ) -> Article:
         """The record to validate and load, from what extraction derived
         (an :class:`ingest.extract.Extracted`) and where the page was met (a pass, or
@@ -83,7 +100,7 @@ class Article:
             feed_title=feed_title, feed_published_at=feed_published_at,
             feed_author=feed_author, removed=extracted.removed or None,
             feed_date_kind=feed_date_kind, page_type=extracted.page_type,
-            page_type_evidence=extracted.page_type_evidence,
+            page_type_evidence=extracted.page_type_evidence, via=via, found_in=found_in,
         )
 
     @classmethod

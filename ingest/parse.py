@@ -17,12 +17,12 @@ import codecs
 import contextlib
 import re
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import jsonfeed
 from ingest.errors import ParseError
-from ingest.models import FeedEntry
+from ingest.models import FeedEntry, ParsedFeed
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -44,14 +44,6 @@ _UNREAD_TAG = re.compile(
 _WHITESPACE_RUN = re.compile(rb"\s{2,}")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _XML_DECL_END = 1024  # an XML declaration ends within this many bytes, or it is junk
-
-
-@dataclass(slots=True)
-class ParsedFeed:
-    entries: list[FeedEntry]
-    title: str | None = None
-    version: str | None = None
-    problems: list[str] = field(default_factory=list)  # feed_malformed details
 
 
 def defuse(body: bytes) -> bytes:
@@ -247,6 +239,8 @@ def parse_feed(
     """Entries of a feed body. Raises ParseError('not_a_feed') when it is none."""
     if not body.strip():
         raise ParseError("empty_feed", f"{url} returned an empty body")
+    if jsonfeed.looks_like_json_feed(body, content_type):
+        return jsonfeed.parse_json_feed(body, source=source, url=url, max_items=max_items)
     body, problems = repair(body)
     content_type, ignored = _content_type(content_type)
     problems += ignored

@@ -35,6 +35,7 @@ from ingest import (
     feeds,
     fetch,
     load,
+    origins,
     resolve,
     runs,
     spool,
@@ -51,7 +52,7 @@ from ingest.errors import (
     WarehouseError,
 )
 from ingest.extract import ExtractJob
-from ingest.models import FeedEntry, FeedState, SourceCounts
+from ingest.models import FeedEntry, SourceCounts
 from ingest.pool import ProcessPool
 from ingest.robots import WarehouseStore
 
@@ -66,6 +67,7 @@ class SourcesResult:
     counts: list[SourceCounts]
     fetch: fetch.FetchStats
     docs: Path | None  # the Data Docs index, when this call validated anything
+    listed: dict[str, origins.Listed] | None = None  # what each source listed (backfill)
 
 
 @dataclass
@@ -89,6 +91,7 @@ def ingest_sources(
     quality_dir: Path | None = None,
     spool_dir: Path | None = None,
     full_refresh: bool = False,
+    backfill: origins.Window | None = None,
 ) -> SourcesResult:
     """Fetch, parse, resolve, fetch, extract, dedup, validate and load the sources.
 
@@ -108,12 +111,12 @@ def ingest_sources(
                 warehouse.run(lambda conn: spool.replay(
                     conn, spool_dir, timedelta(days=config.settings.story_window_days)))
             ingestion = _Ingestion(config.settings, list(sources), warehouse, run_id, progress,
-                                   quality_dir, spool_dir, full_refresh)
+                                   quality_dir, spool_dir, full_refresh, backfill)
             asyncio.run(ingestion.run(transport))
         finally:
             warehouse.close()
     result = SourcesResult(list(ingestion.counts.values()), ingestion.fetch_stats,
-                           ingestion.docs)
+                           ingestion.docs, ingestion.listed)
     if ingestion.gate_failures:
         raise QualityGateError(
             f"quality gate failed for {len(ingestion.gate_failures)} source(s): "
@@ -174,6 +177,7 @@ class _Ingestion:
         quality_dir: Path,
         spool_dir: Path,
         full_refresh: bool = False,
+        backfill: origins.Window | None = None,
     ) -> None:
         self.settings = settings
         self.sources = {s.name: s for s in sources}
@@ -186,7 +190,9 @@ class _Ingestion:
         self.spool_dir = spool_dir
         self.full_refresh = full_refresh
         self.fetch_stats = fetch.FetchStats()
-        self.feed_state: dict[str, FeedState] = {}
+        self.backfill = backfill
+        self.memories: dict[str, origins.Memory] = {}
+        self.listed: dict[str, origins.Listed] = {}
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         # Sources whose feed must be read in full next pass (no 304): some entries
         # failed for reasons that may pass, or the feed listed more than we took.
@@ -199,8 +205,8 @@ class _Ingestion:
     async def run(self, transport: Any = None) -> None:
         self._inflight = asyncio.Semaphore(self.settings.concurrency * 2)
         self._flushing = asyncio.Lock()
-        self.feed_state = await self.warehouse.call(
-            lambda conn: feeds.load_states(conn, list(self.sources)))
+        self.memories = await self.warehouse.call(lambda conn: origins.load_memories(
+            conn, feeds.load_states(conn, list(self.sources)), self.sources.values()))
         # Extraction workers, and one process for Great Expectations (seconds to
         # import): both start when the first new entry shows up.
         self.pool = ProcessPool.shared(self.settings.extract_workers, extract.warm_up)
@@ -232,9 +238,16 @@ class _Ingestion:
                               f"({self.warehouse.reconnects} reconnection(s))")
         # Only now, with every entry loaded or rejected, may a feed answer 304 next time:
         # and not if some entries failed for reasons that may pass (timeouts, 5xx).
-        feeds.keep_validators(self.feed_state, self.validators, but=self.reread)
-        await self.warehouse.call(
-            lambda conn: feeds.save_states(conn, list(self.feed_state.values())))
+        states = {name: memory.state for name, memory in self.memories.items()}
+        feeds.keep_validators(states, self.validators, but=self.reread)
+        found = {name: (self.sources[name].address, listed.discovery)
+                 for name, listed in self.listed.items() if listed.discovery is not None}
+
+        def remember(conn: Any) -> None:
+            feeds.save_states(conn, list(states.values()))
+            origins.save_memories(conn, self.memories.values(), but=self.reread, found=found)
+
+        await self.warehouse.call(remember)
         self.gate_failures = await self.warehouse.call(lambda conn: runs.judge(
             conn, self.run_id, self.counts, self.gates, self.notes))
 
@@ -252,18 +265,21 @@ class _Ingestion:
             self._feed_failed(source, InternalError(exc, "parse"))
 
     def _feed_failed(self, source: SourceConfig, error: ItemError) -> None:
-        state = self.feed_state.get(source.name)
-        if state is not None:
+        memory = self.memories.get(source.name)
+        if memory is not None:
+            state = memory.state
             feeds.failed(state, error, datetime.now(UTC), self.settings.failure_backoff)
         self.counts[source.name].feed_status = error.reason
-        self.batches.fail(source.name, error, url=None, detail_prefix=f"feed {source.url}: ")
+        self.batches.fail(source.name, error, url=None,
+                          detail_prefix=f"{source.kind} {source.address}: ")
         self.progress("entries", source.name, 0)
 
     async def _read_source(self, source: SourceConfig) -> None:
         counts = self.counts[source.name]
         now = datetime.now(UTC)
-        state = self.feed_state[source.name] = feeds.state_of(source, self.feed_state)
-        if not self.full_refresh and not feeds.due(state, now):
+        memory = self.memories[source.name]
+        state = memory.state
+        if not self.full_refresh and self.backfill is None and not feeds.due(state, now):
             # Failing feeds are polled less often, and say so instead of going quiet.
             counts.feed_status = "backoff"
             self.batches.fail(source.name, FetchError("backoff", feeds.backoff_note(state)),
@@ -274,8 +290,11 @@ class _Ingestion:
             return
         state.last_fetch_at = now
         try:
-            read = await feeds.read(self.fetcher, source, state, conditional=not self.full_refresh,
-                                    policy=fetch.HostPolicy.of(source, self.settings))
+            read = await origins.read(
+                self.fetcher, source, memory, self.settings,
+                conditional=not self.full_refresh and self.backfill is None,
+                policy=fetch.HostPolicy.of(source, self.settings), window=self.backfill,
+                cursor=self.backfill.cursors.get(source.name) if self.backfill else None)
         except ItemError as exc:
             self._feed_failed(source, exc)
             return
@@ -286,13 +305,18 @@ class _Ingestion:
             return
         counts.feeds_fetched += 1
         counts.feed_status = "ok"
-        feeds.succeeded(state, now, "ok", entries=len(read.feed.entries))
+        self.listed[source.name] = read
+        feeds.succeeded(state, now, "ok", entries=len(read.entries))
         # Validators are kept only once the pass has dealt with every entry (see run()).
         self.validators[source.name] = (read.etag, read.last_modified)
-        if read.feed.problems:
-            self.batches.fail(source.name, ParseError("feed_malformed", "; ".join(
-                read.feed.problems[:5])), url=None, detail_prefix=f"feed {source.url}: ")
-        entries = list({e.link: e for e in read.feed.entries}.values())
+        for problem in read.problems:
+            self.batches.fail(source.name, problem, url=None)
+        if read.more:
+            self.reread.add(source.name)
+            if self.backfill is None:
+                self.notes.append(f"{source.name}: more documents than "
+                                  f"settings.sitemap_max_documents; the rest next pass")
+        entries = list({e.link: e for e in read.entries}.values())
         counts.entries_seen += len(entries)
         self.progress("entries", source.name, len(entries))
         fresh = await self._skip_known(source, entries,
@@ -316,12 +340,16 @@ class _Ingestion:
         counts.articles_skipped += found.waiting
         if found.due_later or found.cut:
             self.reread.add(source.name)  # no 304 next time: entries are due later
+        if found.cut and self.backfill is not None and source.name in self.listed:
+            listed = self.listed[source.name]  # the same documents again next step
+            listed.read.clear()
+            listed.more, listed.cursor = True, self.backfill.cursors.get(source.name)
         if found.cut:
             self.batches.fail(source.name, ParseError(
                 "feed_truncated",
                 f"{len(found.fresh) + found.cut} new entries, {limit} taken this pass "
                 f"(max_items_per_feed); the other {found.cut} are taken by the next passes",
-            ), url=None, detail_prefix=f"feed {source.url}: ")
+            ), url=None, detail_prefix=f"{source.kind} {source.address}: ")
         if found.sightings:
             await self.warehouse.call(lambda conn: load.touch_known(
                 conn, self.run_id, source.name, found.sightings, datetime.now(UTC)))

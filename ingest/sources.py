@@ -37,7 +37,7 @@ def plan_batches(sources: list[SourceConfig], max_units: int = 32) -> list[list[
     there are few, sites packed into batches of near-equal size when there are many."""
     groups: dict[str, list[str]] = {}
     for source in sources:
-        groups.setdefault(site(source.url), []).append(source.name)
+        groups.setdefault(site(source.address), []).append(source.name)
     ordered = sorted(groups.values(), key=len, reverse=True)
     if len(ordered) <= max_units:
         return ordered

@@ -1,7 +1,8 @@
-"""Watch feeds cheaply for new entries: the engine of the streaming DAG's trigger.
+"""Watch sources cheaply for new entries: the engine of the streaming DAG's trigger.
 
-:class:`FeedWatcher` asks each source's feed no more often than its
-``poll_interval``, with conditional GET (:mod:`ingest.feeds`, as a pass does, and
+:class:`FeedWatcher` asks each source (its feed, sitemap, list page or discovered
+site: :mod:`ingest.origins`) no more often than its ``poll_interval``, with
+conditional GET (:mod:`ingest.feeds`, as a pass does, and
 with a pass's back-off rule when a feed fails), and reports the sources whose feeds
 list links it has not seen yet. It keeps its state in memory: after a restart its
 first poll reports every source with entries, and the ingest run that follows skips
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest import feeds, fetch
+from ingest import feeds, fetch, origins
 from ingest.config import Config, SourceConfig, load_config
 from ingest.errors import InternalError, ItemError
 from ingest.models import FeedState
@@ -27,9 +28,13 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Feed:
-    state: FeedState
+    memory: origins.Memory  # its feed state, and the documents of a sitemap or list
     seen: set[str] = field(default_factory=set)
     next_poll: datetime | None = None
+
+    @property
+    def state(self) -> FeedState:
+        return self.memory.state
 
 
 @dataclass
@@ -68,8 +73,9 @@ class FeedWatcher:
         due: list[SourceConfig] = []
         for source in config.enabled_sources():
             feed = self._feeds.get(source.name)
-            if feed is None or feed.state.feed_url != source.url:
-                feed = self._feeds[source.name] = _Feed(FeedState(source.name, source.url))
+            if feed is None or feed.state.feed_url != source.address:
+                feed = self._feeds[source.name] = _Feed(
+                    origins.Memory(FeedState(source.name, source.address)))
             if (feed.next_poll is None or feed.next_poll <= now) and feeds.due(feed.state, now):
                 interval = source.poll_interval or config.settings.poll_interval
                 feed.next_poll = now + timedelta(seconds=interval)
@@ -79,16 +85,17 @@ class FeedWatcher:
         self.polls += 1
         async with fetch.Fetcher(config.settings, max_attempts=1) as fetcher:
             results = await asyncio.gather(
-                *(self._check(fetcher, s, config.settings.failure_backoff) for s in due))
+                *(self._check(fetcher, s, config) for s in due))
         return [change for change in results if change is not None]
 
     async def _check(
-        self, fetcher: fetch.Fetcher, source: SourceConfig, backoff: float
+        self, fetcher: fetch.Fetcher, source: SourceConfig, config: Config
     ) -> Change | None:
         feed = self._feeds[source.name]
         now = datetime.now(UTC)
+        backoff = config.settings.failure_backoff
         try:
-            read = await feeds.read(fetcher, source, feed.state)
+            read = await origins.read(fetcher, source, feed.memory, config.settings)
         except Exception as exc:  # one feed's failure, whatever it is, is that feed's only
             error = exc if isinstance(exc, ItemError) else InternalError(exc, "parse")
             if not isinstance(exc, ItemError):
@@ -100,7 +107,7 @@ class FeedWatcher:
             return None
         feeds.succeeded(feed.state, now, "ok")
         feed.state.etag, feed.state.last_modified = read.etag, read.last_modified
-        links = {e.link for e in read.feed.entries}
+        links = {e.link for e in read.entries}
         new = links - feed.seen
         feed.seen = links
         return Change(source.name, len(new)) if new else None

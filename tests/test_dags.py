@@ -49,7 +49,7 @@ def bag() -> Any:
 def test_no_import_errors(bag: Any) -> None:
     assert bag.import_errors == {}
     assert {"news_ingest", "news_ingest_daily", "news_ingest_stream", "news_daily_digest",
-            "news_reextract"} <= set(bag.dags)
+            "news_reextract", "news_backfill"} <= set(bag.dags)
 
 
 def test_news_ingest_structure(bag: Any) -> None:
@@ -87,9 +87,12 @@ def test_dag_test_run_loads_rows(
         run = dag.test(run_conf={"config": str(config), "run_key": "dag-test"})
         # The maintenance DAG re-derives the records from the stored pages: nothing changes.
         again = bag.dags["news_reextract"].test(run_conf={"config": str(config)})
+        # A backfill of the list-page source: its one page is stored already.
+        back = bag.dags["news_backfill"].test(run_conf={
+            "config": str(config), "source": "trade-ministry", "since": "2026-01-01"})
     finally:
         del os.environ["AIRFLOW_CONN_NEWS_WAREHOUSE"]
-    assert run.state == "success" and again.state == "success"
+    assert run.state == "success" and again.state == "success" and back.state == "success"
     with psycopg.connect(dsn) as conn:
         status = conn.execute(
             "SELECT status, sources, articles_new FROM news.runs WHERE run_id = 'dag-test'"
@@ -101,6 +104,10 @@ def test_dag_test_run_loads_rows(
         reextracted = conn.execute(
             "SELECT status, articles_new FROM news.runs WHERE trigger = 'reextract'").fetchone()
     assert reextracted == ("success", 0)
+    with psycopg.connect(dsn) as conn:
+        backfilled = conn.execute("SELECT source, steps, articles, finished_at IS NOT NULL "
+                                  "FROM news.backfills").fetchone()
+    assert backfilled == ("trade-ministry", 1, 0, True)
 
 
 @pytest.mark.slow

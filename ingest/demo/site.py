@@ -1,11 +1,14 @@
 """The offline demo news site, served on 127.0.0.1.
 
-Five feeds, rendered from ``content.yml`` at request time so that every link
+Five sources, rendered from ``content.yml`` at request time so that every link
 carries the server's own address:
 
 - ``/koreadaily/rss.xml``: a newspaper's RSS 2.0 feed (links with ``utm_*`` tracking);
-- ``/herald/atom.xml``: an Atom feed whose pages carry navigation dirt;
-- ``/ministry/press/rss.xml``: a ministry's press releases (dates without a zone);
+- ``/herald/news-sitemap.xml``: a Google News sitemap of a site whose pages carry
+  navigation dirt (``/herald/atom.xml`` is its Atom feed);
+- ``/ministry/press/list.do``: a ministry's press releases, an HTML list page with a
+  date beside each link (``/ministry/press/rss.xml`` is its RSS feed, dates without a
+  zone);
 - ``/careview/feed/``: a second site that re-posts one of the newspaper's stories;
 - ``/bing/news/search?q=...&format=rss``: an aggregator feed shaped like Bing
   News RSS, whose links are ``/news/apiclick.aspx?...&url=<encoded target>``
@@ -204,6 +207,49 @@ def rss_ministry(base: str) -> str:
                 "\n".join(items))
 
 
+def news_sitemap_herald(base: str) -> str:
+    urls = []
+    for a in _articles("herald"):
+        urls.append(
+            f"<url><loc>{_esc(base + article_path(a))}</loc><news:news><news:publication>"
+            "<news:name>Seoul Business Herald</news:name><news:language>en</news:language>"
+            f"</news:publication><news:publication_date>{_esc(a['published'])}"
+            f"</news:publication_date><news:title>{_esc(a['title'])}</news:title>"
+            "</news:news></url>"
+        )
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
+            + "\n".join(urls) + "\n</urlset>\n")
+
+
+def list_ministry(base: str) -> str:
+    rows = "".join(
+        f'<tr><td class="num">{a["slug"]}</td><td class="subject">'
+        f'<a href="/ministry/press/view/{_esc(a["slug"])}">{_esc(a["title"])}</a></td>'
+        f'<td class="date">{_esc(a["published"][:10])}</td></tr>'
+        for a in _articles("ministry")
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Press releases | Ministry of Trade and Industry</title></head>
+<body>
+<header><nav><a href="/ministry/">Home</a> <a href="/ministry/about/">About the ministry</a>
+<a href="/ministry/press/list.do">Press releases</a> <a href="/ministry/contact/">Contact</a>
+</nav></header>
+<main><h1>Press releases</h1>
+<table class="board"><thead><tr><th>No.</th><th>Title</th><th>Date</th></tr></thead>
+<tbody>{rows}
+<tr><td class="num">-</td><td class="subject">
+<a href="/files/annual-report.pdf">2026 annual report (PDF)</a></td>
+<td class="date">2026-11-16</td></tr></tbody></table>
+</main>
+<footer><a href="/ministry/privacy/">Privacy policy</a> <a href="/ministry/sitemap/">Site map</a>
+</footer>
+</body></html>
+"""
+
+
 def rss_careview(base: str) -> str:
     items = [
         f"<item><title>{_esc(a['title'])}</title><link>{_esc(base + article_path(a))}</link>"
@@ -326,6 +372,10 @@ def route(base: str, path: str, query: dict[str, list[str]]) -> Reply:
         return Reply(200, atom_herald(base).encode(), "application/atom+xml; charset=utf-8")
     if path == "/ministry/press/rss.xml":
         return Reply(200, rss_ministry(base).encode(), xml)
+    if path == "/herald/news-sitemap.xml":
+        return Reply(200, news_sitemap_herald(base).encode(), "application/xml; charset=utf-8")
+    if path == "/ministry/press/list.do":
+        return Reply(200, list_ministry(base).encode())
     if path == "/careview/feed/":
         return Reply(200, rss_careview(base).encode(), xml)
     if path == "/bing/news/search":
@@ -361,8 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
         address: Any = self.server.server_address
         base = f"http://{address[0]}:{address[1]}"
         reply = route(base, parts.path, parse_qs(parts.query, keep_blank_values=True))
-        if reply.status == 200 and "xml" in reply.content_type:
-            # Feeds carry validators and answer conditional requests, as real ones do.
+        if reply.status == 200 and ("xml" in reply.content_type or parts.path.endswith(".do")):
+            # Feeds, sitemaps and list pages carry validators and answer conditional
+            # requests, as real ones do.
             etag = '"' + hashlib.sha256(reply.body).hexdigest()[:16] + '"'
             reply.headers = {**(reply.headers or {}), "ETag": etag}
             if self.headers.get("If-None-Match") == etag:
@@ -422,10 +473,11 @@ sources:
     timezone: Asia/Seoul
     language: en
   - name: seoul-herald
-    url: {base}/herald/atom.xml
+    sitemap: {base}/herald/news-sitemap.xml      # a Google News sitemap
     timezone: Asia/Seoul
   - name: trade-ministry
-    url: {base}/ministry/press/rss.xml
+    listing: {base}/ministry/press/list.do       # an HTML list of press releases
+    links: '/ministry/press/view/\\d+$'             # which of its links are releases
     timezone: Asia/Seoul
   - name: central-asia-review
     url: {base}/careview/feed/
