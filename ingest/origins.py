@@ -61,7 +61,7 @@ class Document:
     etag: str | None = None
     last_modified: str | None = None
     fetched_at: datetime | None = None
-    status: str | None = None
+    status: str | None = None  # ok, not_modified, partial (entries left), or a failure reason
     changed: bool = False  # read this time: to be saved
 
 
@@ -416,8 +416,10 @@ def save_memories(
         for doc in memory.documents.values():
             if not doc.changed:
                 continue
-            if memory.state.source in but:
+            if memory.state.source in but:  # some of its entries wait: read it again
                 doc.etag = doc.last_modified = None
+                if doc.status in ("ok", "not_modified"):
+                    doc.status = "partial"
             rows.append(tuple(getattr(doc, c) for c in _DOC_COLUMNS))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _DOC_COLUMNS[2:])
     with conn.transaction(), conn.cursor() as cur:

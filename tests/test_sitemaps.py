@@ -360,3 +360,21 @@ def test_the_watcher_reports_a_sitemap_with_new_urls_and_asks_conditionally(
     assert server.requests[-1][2].get("If-None-Match")  # the second poll was conditional
     items.append((f"{server.base}/news/2", "Two", now))
     assert asyncio.run(polls(1)) == [["herald"]]
+
+
+def test_a_sitemap_longer_than_a_pass_takes_is_read_again_until_its_urls_are_taken(
+    server: LoopbackServer, dsn: str, conn: psycopg.Connection[Any]
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n in range(5):
+        server.static(f"/news/{n}", ARTICLE.format(t=f"Long sitemap story {n}"))
+    conditional(server, "/child.xml", lambda: urlset(
+        [(f"{server.base}/news/{n}", now - timedelta(minutes=n)) for n in range(5)]))
+    url = conditional(server, "/index.xml", lambda: index([(f"{server.base}/child.xml", now)]))
+    config = parse_config({
+        "settings": {"allow_private_hosts": ["127.0.0.1"], "min_words": 20, "per_host_delay": 0,
+                     "max_items_per_feed": 2},
+        "sources": [{"name": "herald", "sitemap": url}]})
+    new = [run_pass(config, dsn).counts[0].articles_new for _ in range(4)]
+    assert new == [2, 2, 1, 0]
+    assert len(article_requests(server)) == 5
