@@ -391,27 +391,37 @@ class _Ingestion:
                 self.batches.fail(source.name, exc, url=entry.link, entry_key=key)
                 return
             failpoints.reach("fetch.page")
-            date_kind = feeds.date_kind(entry, target, fetched.url)
-            job = ExtractJob(
-                source=source.name, url=fetched.url, body=fetched.body,
-                declared_charset=fetched.charset, feed_title=entry.title,
-                feed_published_at=entry.published_at if date_kind == "published" else None,
-                feed_author=entry.author, timezone=source.timezone, clean=tuple(source.clean),
-                clean_off=tuple(source.clean_off), split=source.split,
-            )
-            try:
-                records = await self.pool.run(extract.extract_items, job,
-                                              timeout=self.settings.extract_timeout)
-            except Exception as exc:  # this page's problem only
-                self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
-                    fetched.body, fetched.content_type, fetched.charset, fetched.url,
-                    fetched.fetched_at))
-                self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
-                return
+            added = await self.page(source, entry, target, key, fetched)
+        if added and len(self.batches) >= self.settings.batch_size:
+            await self._flush()
+
+    async def page(
+        self, source: SourceConfig, entry: FeedEntry, target: str, key: str,
+        fetched: fetch.Fetched,
+    ) -> bool:
+        """A fetched page (or one read from an archive) extracted and batched; False
+        when it became a rejection (its raw page kept)."""
+        counts = self.counts[source.name]
+        date_kind = feeds.date_kind(entry, target, fetched.url)
+        job = ExtractJob(
+            source=source.name, url=fetched.url, body=fetched.body,
+            declared_charset=fetched.charset, feed_title=entry.title,
+            feed_published_at=entry.published_at if date_kind == "published" else None,
+            feed_author=entry.author, timezone=source.timezone, clean=tuple(source.clean),
+            clean_off=tuple(source.clean_off), split=source.split,
+        )
+        try:
+            records = await self.pool.run(extract.extract_items, job,
+                                          timeout=self.settings.extract_timeout)
+        except Exception as exc:  # this page's problem only
+            self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
+                fetched.body, fetched.content_type, fetched.charset, fetched.url,
+                fetched.fetched_at))
+            self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
+            return False
         counts.articles_extracted += len(records)
         self.batches.add_page(source.name, entry, target, fetched, records, key, date_kind)
-        if len(self.batches) >= self.settings.batch_size:
-            await self._flush()
+        return True
 
     async def _flush(self) -> None:
         async with self._flushing:

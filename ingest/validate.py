@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ingest.config import Settings, SourceConfig
+from ingest.datadocs import make_offline
 from ingest.models import Article, Rejection
 from ingest.resolve import site
 
@@ -274,6 +275,7 @@ def build_docs(quality_dir: Path, run_id: str | None = None, keep_runs: int = 10
         context.build_data_docs(resource_identifiers=unrendered or None)
         if run_id is not None:
             _write_latest(docs, run_folder(run_id))
+        make_offline(docs)  # the CDN files the pages load -> vendored copies
     return docs / "index.html"
 
 
