@@ -44,7 +44,8 @@ def collapse_batch(
 ) -> tuple[list[Article], list[tuple[Article, Article]]]:
     """Merge records of one batch that are the same document (same canonical URL, or
     same content hash on the same site): the first one stays and gains the others'
-    URLs. Returns (distinct records, [(merged record, the record it merged into)])."""
+    URLs (each still credited to the source that listed it, ``url_sources``). Returns
+    (distinct records, [(merged record, the record it merged into)])."""
     kept: list[Article] = []
     by_key: dict[str, Article] = {}
     merged: list[tuple[Article, Article]] = []
@@ -69,6 +70,8 @@ def collapse_batch(
         for pair in article.urls:
             if pair not in twin.urls:
                 twin.urls.append(pair)
+                if article.source != twin.source:  # the aggregator that listed it
+                    twin.url_sources = {**(twin.url_sources or {}), pair[0]: article.source}
         by_key.setdefault("u:" + article.url, twin)
     return kept, merged
 

@@ -157,7 +157,7 @@ def load_articles(
         if matched:
             added += conn.execute(
                 """INSERT INTO news.article_urls (url, kind, article_id, source, first_seen_at)
-                   SELECT u.url, u.kind, i.article_id, s.source, s.seen_at
+                   SELECT u.url, u.kind, i.article_id, coalesce(u.source, s.source), s.seen_at
                    FROM stage_urls u JOIN stage_keys s USING (rn) JOIN stage_ids i USING (rn)
                    WHERE NOT i.is_new
                    ON CONFLICT (url, kind) DO NOTHING"""
@@ -248,7 +248,8 @@ def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
                seen_at timestamptz, direct boolean, site text
            ) ON COMMIT DROP"""
     )
-    conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text) ON COMMIT DROP")
+    conn.execute("CREATE TEMP TABLE stage_urls (rn integer, url text, kind text, source text) "
+                 "ON COMMIT DROP")
     conn.execute(
         "CREATE TEMP TABLE stage_ids (rn integer, article_id bigint, is_new boolean, "
         "changed boolean) ON COMMIT DROP"
@@ -260,10 +261,11 @@ def _stage(conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
                 copy.write_row((rn, a.url, a.content_hash, a.source, a.fetched_at, a.direct,
                                 site(a.url)))
         with cur.copy("COPY stage_urls FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(("int4", "text", "text"))
+            copy.set_types(("int4", "text", "text", "text"))
             for rn, a in enumerate(articles):
+                others = a.url_sources or {}
                 for url, kind in a.urls:
-                    copy.write_row((rn, url, kind))
+                    copy.write_row((rn, url, kind, others.get(url)))
 
 
 def _match(conn: psycopg.Connection[Any]) -> dict[int, tuple[int, str, str]]:
@@ -345,10 +347,12 @@ def _map_new_urls(
     ) as copy:
         copy.set_types(("text", "text", "int8", "text", "timestamptz"))
         for article_id, a in zip(ids, fresh, strict=True):
+            others = a.url_sources or {}
             for pair in a.urls:
                 if pair not in seen:
                     seen.add(pair)
-                    copy.write_row((*pair, article_id, a.source, a.fetched_at))
+                    copy.write_row((*pair, article_id, others.get(pair[0], a.source),
+                                    a.fetched_at))
     return len(seen)
 
 

@@ -68,6 +68,9 @@ class Article:
     page_type_evidence: str = ""  # the signals behind page_type
     via: str | None = None  # the kind of document its source listed it in (FeedEntry.via)
     found_in: str | None = None  # that document's URL
+    # URLs merged in from a record of another source (an aggregator's link to this
+    # publisher's page, met in the same batch): url -> the source that listed it
+    url_sources: dict[str, str] | None = None
 
     @classmethod
     def from_extracted(

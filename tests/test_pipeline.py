@@ -53,6 +53,10 @@ def test_demo_site_into_the_warehouse(demo_site: Any, dsn: str, conn: psycopg.Co
     assert {"feed_link", "redirect", "final", "canonical"} <= kinds
     wrappers = [u for k, u, *_ in rows if "/news/apiclick.aspx?" in u]
     assert wrappers, "the aggregator's wrapper link must be recorded"
+    # ... credited to the aggregator that listed it, though met in the publisher's batch
+    credited = conn.execute("SELECT DISTINCT source FROM news.article_urls "
+                            "WHERE url LIKE '%/news/apiclick.aspx?%'").fetchall()
+    assert credited == [("bing-korea-lithuania",)]
     canonical = {a for *_, a, _ in rows}
     assert canonical == {f"{demo_site.base}/koreadaily/2026/11/korea-lithuania-business-dialogue.html"}
 
