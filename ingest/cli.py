@@ -8,6 +8,7 @@
     news-ingest revalidate [--run RUN] [--source NAME] [--reason CODE]
     news-ingest reextract [--source NAME] [--since DATE]
     news-ingest backfill --source NAME --since DATE [--until DATE]
+    news-ingest import-warc FILE_OR_GLOB... [--source NAME] [--since DATE] [--until DATE]
     news-ingest sources show NAME
     news-ingest demo [--port PORT]
 
@@ -142,6 +143,22 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("--steps", type=int, default=None,
                       help="stop after this many steps (run again to go on)")
     back.set_defaults(handler=cmd_backfill)
+
+    archive = commands.add_parser(
+        "import-warc", help="the HTML pages of local WARC/ARC files, as if fetched (no network); "
+        "resumable: files imported in full are not read again")
+    archive.add_argument("files", nargs="*", metavar="FILE_OR_GLOB",
+                         help="WARC/ARC files, gzipped or not, or globs ('**' too); local only")
+    archive.add_argument("--source", metavar="NAME",
+                         help="import as this source (a warc source: its files by default); "
+                         "default: a source named warc-<the first file's name>")
+    archive.add_argument("--since", type=_day, help="only records of WARC-Date from this day")
+    archive.add_argument("--until", type=_day, help="only records of WARC-Date up to this day")
+    archive.add_argument("--config", "-c", type=Path,
+                         help="sources file (default: $NEWS_INGEST_CONFIG, else ./sources.yml "
+                         "if there is one, else built-in settings)")
+    archive.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    archive.set_defaults(handler=cmd_import_warc)
 
     listing = commands.add_parser("sources", help="the configured sources")
     source_commands = listing.add_subparsers(required=True, metavar="action")
@@ -353,6 +370,40 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     for message in result.messages:
         print(f"  {message}")
     return 0
+
+
+def cmd_import_warc(args: argparse.Namespace) -> int:
+    from ingest import console
+    from ingest.config import Config
+    from ingest.errors import ConfigError, QualityGateError
+    from ingest.import_warc import import_warc
+    from ingest.sources import DEFAULT_CONFIG, config_path
+
+    env = Environment()
+    explicit = args.config or env.config
+    config: Config | None = None
+    if explicit or DEFAULT_CONFIG.is_file():
+        config = load_config(config_path(explicit))
+    elif args.source:
+        raise ConfigError(f"--source {args.source}: no sources file (pass --config)")
+    try:
+        with console.Progress(enabled=sys.stderr.isatty()) as progress:
+            result = import_warc(config, _dsn(args, env), args.files, source=args.source,
+                                 since=args.since, until=args.until, progress=progress.update)
+        code = 0
+    except QualityGateError as exc:
+        result, code = exc.result, exc.exit_code
+        print(f"news-ingest: {exc}", file=sys.stderr)
+    console.print_summary([result.counts], result.summary, result.seconds)
+    for state in result.files:
+        if state.run_id != result.run_id:
+            print(f"{state.path}: imported before (run {state.run_id}), unchanged: not read")
+            continue
+        skipped = ", ".join(f"{k} {n}" for k, n in sorted(state.skipped.items())) or "none"
+        print(f"{state.path}: {state.records} record(s), {state.pages} page(s), "
+              f"{state.loaded} loaded; skipped: {skipped}; {state.errors} damaged part(s); "
+              + ("done" if state.done else f"not done: goes on at offset {state.next_offset}"))
+    return code
 
 
 def cmd_sources_show(args: argparse.Namespace) -> int:

@@ -170,14 +170,26 @@ def _articles_only() -> list[str]:
 
 
 #: The kinds of source, by the key that gives the source's address.
-SOURCE_KINDS = ("url", "sitemap", "site", "listing")
+SOURCE_KINDS = ("url", "sitemap", "site", "listing", "warc")
+
+
+def _local_paths(value: list[str]) -> list[str]:
+    for pattern in value:
+        if re.match(r"^[a-z][a-z0-9+.-]*://", pattern, re.IGNORECASE) and not (
+                pattern.lower().startswith("file://")):
+            raise ValueError("must be local paths or globs of WARC/ARC files (an archive is "
+                             f"never downloaded: {pattern!r}; download it first)")
+    if not value or not all(p.strip() for p in value):
+        raise ValueError("must name at least one file, path or glob")
+    return value
 
 
 class SourceConfig(BaseModel):
     """One source: a feed (``url``: RSS 0.9x/1.0/2.0, Atom or JSON Feed), a sitemap
     (``sitemap``: a sitemap, an index of sitemaps, a news sitemap, gzipped or not), a
-    site whose feeds and sitemaps are discovered (``site``), or an HTML page that lists
-    articles (``listing``, with ``links`` and ``pages``). Exactly one of the four."""
+    site whose feeds and sitemaps are discovered (``site``), an HTML page that lists
+    articles (``listing``, with ``links`` and ``pages``), or local web archives
+    (``warc``: WARC/ARC files, with ``links`` and ``hosts``). Exactly one of the five."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -189,9 +201,17 @@ class SourceConfig(BaseModel):
         default=None, description="a site's home page: its feeds and sitemaps are discovered")
     listing: HttpUrlStr | None = Field(
         default=None, description="an HTML page that lists articles")
+    warc: Annotated[list[str], AfterValidator(_local_paths)] | None = Field(
+        default=None, description="local WARC/ARC files (gzipped or not): a path or glob "
+        "('**' too), or a list of them; relative to the sources file",
+    )
     links: str | None = Field(
         default=None, description="which links are articles: a regular expression searched "
         "in the absolute URL (listing; also filters the URLs of other kinds)",
+    )
+    hosts: list[str] | None = Field(
+        default=None, description="only these hosts' pages ('*.example.com': its "
+        "subdomains too) (warc)",
     )
     pages: int = Field(
         default=1, ge=1, le=1000, description="list pages read per pass, following the "
@@ -247,21 +267,26 @@ class SourceConfig(BaseModel):
     def _one_address(self) -> SourceConfig:
         given = [key for key in SOURCE_KINDS if getattr(self, key) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of url (a feed), sitemap, site or listing"
+            raise ValueError("give exactly one of url (a feed), sitemap, site, listing or warc"
                              + (f" (not {' and '.join(given)})" if given else ""))
         if self.pages != 1 and self.listing is None:
             raise ValueError("pages is for listing sources")
+        if self.hosts is not None and self.warc is None:
+            raise ValueError("hosts is for warc sources")
         return self
 
     @property
     def kind(self) -> str:
-        """``feed``, ``sitemap``, ``site`` or ``listing``."""
+        """``feed``, ``sitemap``, ``site``, ``listing`` or ``warc``."""
         return "feed" if self.url is not None else next(
             key for key in SOURCE_KINDS[1:] if getattr(self, key) is not None)
 
     @property
     def address(self) -> str:
-        """The source's one URL: its feed, sitemap, home page or list page."""
+        """The source's one URL: its feed, sitemap, home page or list page (a
+        ``warc`` source's paths, joined by spaces)."""
+        if self.warc is not None:
+            return " ".join(self.warc)
         value: str = next(v for key in SOURCE_KINDS if (v := getattr(self, key)) is not None)
         return value
 
@@ -269,7 +294,7 @@ class SourceConfig(BaseModel):
     def link_pattern(self) -> re.Pattern[str] | None:
         return re.compile(self.links) if self.links is not None else None
 
-    @field_validator("language", mode="before")
+    @field_validator("language", "warc", "hosts", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
@@ -376,7 +401,18 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}:{where} not valid YAML") from None
-    return parse_config(data, str(path))
+    config = parse_config(data, str(path))
+    for source in config.sources:  # archives' paths are the sources file's
+        if source.warc is not None:
+            source.warc = [_beside(path, pattern) for pattern in source.warc]
+    return config
+
+
+def _beside(config: Path, pattern: str) -> str:
+    if pattern.lower().startswith("file://"):
+        pattern = pattern[len("file://"):]
+    local = Path(pattern).expanduser()
+    return os.path.normpath(local if local.is_absolute() else config.resolve().parent / local)
 
 
 def _describe(exc: ValidationError, data: dict[str, Any]) -> str:

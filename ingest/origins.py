@@ -335,8 +335,11 @@ async def read(
     window: Window | None = None,
     cursor: str | None = None,
 ) -> Listed | None:
-    """What ``source`` lists now: None when its documents answered 304. Raises
-    :class:`ItemError` when its own address cannot be read."""
+    """What ``source`` lists now: None when its documents answered 304 (and for a
+    ``warc`` source, whose local files a pass reads itself: :mod:`ingest.archives`).
+    Raises :class:`ItemError` when its own address cannot be read."""
+    if source.kind == "warc":
+        return None
     if window is None:
         window = recent(source, settings) if source.kind in ("sitemap", "site") else Window()
     if source.kind == "feed":

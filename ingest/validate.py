@@ -405,6 +405,8 @@ class GateRules:
 def gate_rules_for(source: SourceConfig, settings: Settings) -> GateRules:
     share = source.gate_max_rejected_share
     silent = source.gate_silent_runs
+    if silent is None and source.kind == "warc":
+        silent = 0  # archives run dry once their files are imported: not a failure
     return GateRules(
         max_rejected_share=settings.gate_max_rejected_share if share is None else share,
         min_rows=settings.gate_min_rows,

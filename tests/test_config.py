@@ -40,7 +40,7 @@ def test_settings_block_is_optional() -> None:
         ({"sources": [{"name": "Not A Slug", "url": "https://x.org/"}]},
          "key 'name': must be a slug"),
         ({"sources": [{"name": "a"}]},
-         "source 'a' (sources[0]): give exactly one of url (a feed), sitemap, site or listing"),
+         "source 'a' (sources[0]): give exactly one of url (a feed), sitemap, site, listing or warc"),
         ({"sources": [{"name": "a", "url": "https://x.org/", "urll": 1}]},
          "source 'a' (sources[0]): key 'urll': unknown key"),
         ({"sources": [{"name": "a", "url": "https://x.org/"}, {"name": "a", "url": "https://y.org/"}]},
