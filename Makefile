@@ -16,7 +16,7 @@ help:
 	@echo "make test            the whole test suite"
 	@echo "make fuzz            tests/test_fuzz.py long and random: HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py (about ten minutes)"
 	@echo "make run CONFIG=...  one pass over a real sources file (default $(CONFIG))"
-	@echo "make airflow         Airflow standalone on 127.0.0.1:8080 with the DAGs (Ctrl-C stops)"
+	@echo "make airflow         Airflow on 127.0.0.1:8080 with the DAGs unpaused (PAUSED=1 keeps them paused; Ctrl-C stops)"
 	@echo "make lint            ruff and mypy"
 	@echo "make bench           the benchmarks under bench/"
 
@@ -49,8 +49,9 @@ browser:
 run: $(STAMP)
 	$(BIN)/news-ingest run --config $(CONFIG)
 
+# Every listener on 127.0.0.1; the DAGs unpaused unless PAUSED=1 (make airflow PAUSED=1).
 airflow: $(STAMP)
-	$(BIN)/news-ingest airflow
+	NEWS_INGEST_AIRFLOW_PAUSED=$(PAUSED) $(BIN)/news-ingest airflow
 
 lint: $(STAMP)
 	$(BIN)/ruff check ingest dags plugins tests bench

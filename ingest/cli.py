@@ -170,8 +170,11 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=cmd_sources_show)
 
     standalone = commands.add_parser(
-        "airflow", help="Airflow standalone on 127.0.0.1 with these DAGs (make airflow)")
+        "airflow", help="Airflow on 127.0.0.1 with these DAGs unpaused (make airflow)")
     standalone.add_argument("--port", type=int, default=8080)
+    standalone.add_argument("--paused", action="store_true", default=None,
+                            help="leave the DAGs paused (default: unpause them; also "
+                            "NEWS_INGEST_AIRFLOW_PAUSED=1)")
     standalone.set_defaults(handler=cmd_airflow)
 
     demo = commands.add_parser("demo", help="the offline demo: embedded PostgreSQL, demo site, DAG")
@@ -420,7 +423,7 @@ def cmd_sources_show(args: argparse.Namespace) -> int:
 def cmd_airflow(args: argparse.Namespace) -> int:
     from ingest.standalone import run_standalone
 
-    return run_standalone(Environment(), port=args.port)
+    return run_standalone(Environment(), port=args.port, paused=args.paused)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -87,17 +87,90 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], footer: bool = 
 
 def print_summary(counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> None:
     """The per-source table and the run's totals, on stdout."""
+    print(summary_text(counts, summary, seconds))
+
+
+def summary_text(counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> str:
+    """What :func:`print_summary` prints, as text: the per-source table (with totals),
+    the rejection reasons, and the run's line."""
     rows = [[str(getattr(c, key)) for _, key in SUMMARY_COLUMNS] for c in counts]
     totals = ["total"] + [str(sum(getattr(c, key) for c in counts))
                           for _, key in SUMMARY_COLUMNS[1:]]
-    print(table([head for head, _ in SUMMARY_COLUMNS], [*rows, totals], footer=True))
+    lines = [table([head for head, _ in SUMMARY_COLUMNS], [*rows, totals], footer=True)]
     reasons: dict[str, int] = {}
     for c in counts:
         for reason, n in c.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + n
     if reasons:
-        print("rejections: " + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())))
-    print(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
+        lines.append("rejections: " + ", ".join(f"{r}={n}" for r, n in sorted(reasons.items())))
+    lines.append(f"run {summary.get('run_id')}: {summary.get('status')} in {seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def source_status(counts: Any) -> str:
+    """One source's outcome in a word or two: ``ok``, ``not modified``, ``backoff``,
+    ``failed (REASON)`` when its feed (or list, sitemap) could not be read,
+    ``quality gate failed``; ``not read`` when the pass never got to it."""
+    feed = counts.feed_status
+    if counts.gate == "failed":
+        return "quality gate failed"
+    if feed is None:
+        return "not read"
+    if feed in ("ok", "backoff"):
+        return str(feed)
+    if feed == "not_modified":
+        return "not modified"
+    return f"failed ({feed})"
+
+
+def source_line(counts: Any) -> str:
+    """One line on how a source did: status, new/known/rejected counts, and the reasons
+    (the quality gate's message too when it failed)."""
+    line = (f"{counts.source}: {source_status(counts)}; {counts.entries_seen} entries, "
+            f"{counts.articles_new} new, {counts.articles_seen_before} known, "
+            f"{counts.rejections} rejected")
+    if counts.reasons:
+        line += " (" + ", ".join(f"{r}={n}" for r, n in sorted(counts.reasons.items())) + ")"
+    if counts.gate == "failed" and counts.gate_message:
+        line += f": {counts.gate_message}"
+    return line
+
+
+class LogProgress:
+    """A pipeline ``progress`` callback for logs (an Airflow task's): one line when a
+    source has listed its entries, one when every entry of it has been dealt with.
+    Its :meth:`report` logs each source's line and the summary table once the counts
+    are final."""
+
+    def __init__(self, logger: Any = None) -> None:
+        self.log = logger if logger is not None else log
+        self.entries: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.finished: set[str] = set()
+
+    def __call__(self, event: str, source: str, n: int) -> None:
+        if event == "entries":
+            self.entries[source] = self.entries.get(source, 0) + n
+            if n:
+                self.log.info("%s: %d entries listed", source, n)
+            else:  # not modified, failed, backing off: its line at the end says which
+                self.log.info("%s: nothing listed", source)
+        elif event == "item":
+            done = self.done[source] = self.done.get(source, 0) + n
+            total = self.entries.get(source, 0)
+            if total and done >= total and source not in self.finished:
+                self.finished.add(source)
+                self.log.info("%s: all %d entries dealt with", source, total)
+
+    def report(self, counts: Sequence[Any], summary: dict[str, Any], seconds: float) -> None:
+        """Each source's line (at WARNING when it failed: its feed could not be read, or
+        its quality gate failed), then the summary table, line by line so that the
+        columns stay aligned in a log viewer."""
+        for c in counts:
+            failed = c.gate == "failed" or source_status(c).startswith("failed")
+            (self.log.warning if failed else self.log.info)("%s", source_line(c))
+        for line in summary_text(counts, summary, seconds).splitlines():
+            self.log.info("%s", line)
 
 
 def print_source(source: Any, dsn: str) -> None:

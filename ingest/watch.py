@@ -52,6 +52,8 @@ class FeedWatcher:
         self._feeds: dict[str, _Feed] = {}
         self._config: Config | None = None
         self._mtime = 0.0
+        self._fetcher: fetch.Fetcher | None = None
+        self._fetcher_settings: object = None
         self.polls = 0
 
     def _load(self) -> Config:
@@ -83,10 +85,29 @@ class FeedWatcher:
         if not due:
             return []
         self.polls += 1
-        async with fetch.Fetcher(config.settings, max_attempts=1) as fetcher:
-            results = await asyncio.gather(
-                *(self._check(fetcher, s, config) for s in due))
+        fetcher = await self._fetcher_for(config)
+        results = await asyncio.gather(*(self._check(fetcher, s, config) for s in due))
         return [change for change in results if change is not None]
+
+    async def _fetcher_for(self, config: Config) -> fetch.Fetcher:
+        """The HTTP client, kept from poll to poll while the settings stay the same, and
+        built in a thread: building one makes SSL contexts (tens of milliseconds, far
+        more on a busy machine), which the event loop the watcher shares (Airflow's
+        triggerer runs every trigger in one loop) must not wait for at every poll."""
+        if self._fetcher is None or self._fetcher_settings is not config.settings:
+            old = self._fetcher
+            self._fetcher = await asyncio.to_thread(
+                fetch.Fetcher, config.settings, max_attempts=1)
+            self._fetcher_settings = config.settings
+            if old is not None:
+                await old.__aexit__(None, None, None)
+        return self._fetcher
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (its connections); the watcher may poll again after."""
+        if self._fetcher is not None:
+            fetcher, self._fetcher = self._fetcher, None
+            await fetcher.__aexit__(None, None, None)
 
     async def _check(
         self, fetcher: fetch.Fetcher, source: SourceConfig, config: Config

@@ -8,6 +8,7 @@ Nothing heavy is imported at module level: DAG files import this on every parse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -83,24 +84,38 @@ class NewFeedEntriesTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from ingest.sources import config_path
-        from ingest.watch import FeedWatcher
-
-        watcher: FeedWatcher | None = None
+        # Every trigger of the triggerer shares its event loop: nothing slow may run on
+        # it. Importing the watcher (httpx, feedparser, lxml: about half a second, which
+        # the triggerer reported as its loop "blocked") and building it happen in a
+        # thread; the watcher builds its HTTP client in a thread too.
+        watcher: Any = None
         pause = self.tick
-        while True:
-            try:
-                if watcher is None:
-                    watcher = FeedWatcher(config_path(self.config_path))
-                changes = await watcher.poll()
-                pause = self.tick
-                if changes:
-                    yield TriggerEvent({
-                        "sources": sorted(c.source for c in changes),
-                        "new_links": sum(c.new_links for c in changes),
-                        "at": datetime.now(UTC).isoformat(),
-                    })
-            except Exception as exc:  # keep watching; the next poll may succeed
-                log.warning("feed watcher failed, retrying in %.0f s: %s", pause, exc)
-                pause = min(pause * 2, 300.0)
-            await asyncio.sleep(pause)
+        try:
+            while True:
+                try:
+                    if watcher is None:
+                        watcher = await asyncio.to_thread(_new_watcher, self.config_path)
+                    changes = await watcher.poll()
+                    pause = self.tick
+                    if changes:
+                        yield TriggerEvent({
+                            "sources": sorted(c.source for c in changes),
+                            "new_links": sum(c.new_links for c in changes),
+                            "at": datetime.now(UTC).isoformat(),
+                        })
+                except Exception as exc:  # keep watching; the next poll may succeed
+                    log.warning("feed watcher failed, retrying in %.0f s: %s", pause, exc)
+                    pause = min(pause * 2, 300.0)
+                await asyncio.sleep(pause)
+        finally:  # cancelled (the asset's DAG paused, the triggerer stopping)
+            if watcher is not None:
+                with contextlib.suppress(Exception):
+                    await watcher.aclose()
+
+
+def _new_watcher(path: str | None) -> Any:
+    """A FeedWatcher on the sources file (run in a thread: the import is the slow part)."""
+    from ingest.sources import config_path
+    from ingest.watch import FeedWatcher
+
+    return FeedWatcher(config_path(path))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conftest import ROOT
 from ingest.demo.site import sources_yaml
@@ -91,3 +95,49 @@ def test_tables_keep_every_cell_whole_and_numbers_right() -> None:
     lines = text.splitlines()
     assert url in text and "…" not in text
     assert lines[2].endswith(" 3") and lines[3].endswith("12")  # right-aligned numbers
+
+
+@pytest.mark.slow
+def test_airflow_command_keeps_the_dags_paused_when_asked(tmp_path: Path) -> None:
+    """`make airflow PAUSED=1`: Airflow up on loopback, every DAG listed as paused; a
+    SIGTERM stops it all (exit 0, nothing left listening)."""
+    import queue
+    import signal
+    import socket
+    import threading
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    port, log_port, demo_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "NEWS_INGEST_HOME": str(tmp_path / "home"),
+           "NEWS_INGEST_AIRFLOW_PAUSED": "1", "NEWS_INGEST_AIRFLOW_LOG_PORT": str(log_port),
+           "NEWS_INGEST_DEMO_PORT": str(demo_port)}
+    proc = subprocess.Popen([*CLI, "airflow", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=tmp_path, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []],
+                     daemon=True).start()
+    out: list[str] = []
+    try:
+        deadline = time.monotonic() + 300
+        while not any("Ctrl-C stops" in line for line in out):
+            assert time.monotonic() < deadline and proc.poll() is None, "".join(out)
+            with contextlib.suppress(queue.Empty):
+                out.append(lines.get(timeout=1))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=90)
+    text = "".join(out)
+    assert code == 0, text
+    assert "DAGs kept paused" in text
+    listed = [line.split()[:2] for line in out if line.startswith("    ") and "news_" in line]
+    assert {name for _, name in listed} >= {
+        "news_backfill", "news_daily_digest", "news_ingest", "news_ingest_daily",
+        "news_ingest_stream", "news_reextract"}, text
+    assert {state for state, _ in listed} == {"paused"}
+    for p in (port, log_port, demo_port):  # everything stopped
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", p)) != 0
