@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import threading
@@ -104,6 +105,10 @@ def served(airflow_db: None, new_warehouse: Any,
         config_path.write_text(yaml.safe_dump(spec))
         config = parse_config(spec)
         env.setenv("NEWS_INGEST_CONFIG", str(config_path))  # the page shows the kinds
+        # The API app signs its tokens with these; `airflow api-server` would generate
+        # them into airflow.cfg, an app made in-process needs them given.
+        env.setenv("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_hex(32))
+        env.setenv("AIRFLOW__API__SECRET_KEY", secrets.token_hex(32))
         env.setenv("AIRFLOW_CONN_NEWS_WAREHOUSE", json.dumps(
             {"conn_type": "postgres", "host": info["host"],
              "login": info.get("user", "postgres"), "schema": info["dbname"]}))
