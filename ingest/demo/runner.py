@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 
 from ingest import db
-from ingest.config import Environment
+from ingest.config import Environment, load_config
 from ingest.console import table
 from ingest.demo.site import DemoSite, sources_yaml
 from ingest.errors import IngestError
@@ -62,10 +62,10 @@ with create_session() as session:
 """
 
 SAMPLE_QUERY = """\
-SELECT source, count(*) AS articles, sum(word_count) AS words,
+SELECT source, via, count(*) AS articles, sum(word_count) AS words,
        max(published_at)::date AS latest
 FROM news.articles
-GROUP BY source
+GROUP BY source, via
 ORDER BY articles DESC, source"""
 
 URLS_QUERY = """\
@@ -84,17 +84,17 @@ def run_demo(env: Environment, *, port: int | None = None, use_airflow: bool = T
     dsn = db.embedded_dsn(home)
     print(f"  warehouse: embedded PostgreSQL ({db.redact(dsn)})")
     with DemoSite(port or int(os.environ.get("NEWS_INGEST_DEMO_PORT", DEFAULT_PORT))) as site:
-        print(f"  demo news site: {site.base}/ (5 feeds)")
         config = home / "demo" / "sources.yml"
         config.parent.mkdir(exist_ok=True)
         config.write_text(sources_yaml(site.base), encoding="utf-8")
+        kinds = ", ".join(f"{s.name} ({s.kind})" for s in load_config(config).sources)
+        print(f"  demo news site: {site.base}/ with sources {kinds}")
         with db.connect(dsn, autocommit=True) as conn:
             applied = db.migrate(conn)
         print(f"  migrations applied now: {', '.join(applied) or 'none (up to date)'}")
         if use_airflow:
             _run_dag(home, dsn, config)
         else:
-            from ingest.config import load_config
             from ingest.pipeline import run_pass
 
             run_pass(load_config(config), dsn, trigger="demo", run_id=RUN_KEY)
