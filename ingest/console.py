@@ -194,12 +194,17 @@ def print_source(source: Any, dsn: str) -> None:
             "SELECT kind, url, status, lastmod, fetched_at FROM news.source_documents "
             "WHERE source = %s ORDER BY kind, lastmod DESC NULLS LAST, url",
             (source.name,)).fetchall()
+        archives = conn.execute(
+            "SELECT path, done, next_offset, size, records, pages, loaded, errors, updated_at "
+            "FROM news.warc_files WHERE source = %s ORDER BY path", (source.name,)).fetchall()
         backfills = conn.execute(
             "SELECT since, until, steps, articles, rejected, cardinality(done), cursor, "
             "finished_at FROM news.backfills WHERE source = %s ORDER BY started_at",
             (source.name,)).fetchall()
-    if state is None:
+    if state is None and not archives:
         print("not read yet")
+    elif state is None:
+        pass  # an archive source: its files say how far it got
     else:
         status, fetched, failures, wait, entries, error = state
         print(f"last read {fetched:%Y-%m-%d %H:%M} UTC: {status}" if fetched else "not read yet")
@@ -220,6 +225,11 @@ def print_source(source: Any, dsn: str) -> None:
             [kind, url, status or "", f"{lastmod:%Y-%m-%d}" if lastmod else "",
              f"{at:%Y-%m-%d %H:%M}" if at else ""]
             for kind, url, status, lastmod, at in documents]))
+    if archives:
+        print(table(["file", "state", "records", "pages", "loaded", "errors", "read"], [
+            [path, "imported" if done else f"at byte {offset:,} of {size:,}", records, pages,
+             loaded, errors, f"{at:%Y-%m-%d %H:%M}"]
+            for path, done, offset, size, records, pages, loaded, errors, at in archives]))
     for since, until, steps, articles, rejected, done, cursor, finished in backfills:
         state_text = "finished" if finished else "unfinished" + (f", next {cursor}" if cursor
                                                                   else "")

@@ -482,7 +482,7 @@ def test_a_killed_import_goes_on_from_its_last_stored_batch(
 
 
 def test_a_configured_warc_source_is_read_by_every_pass(
-    dsn: str, conn: psycopg.Connection[Any], tmp_path: Path
+    dsn: str, conn: psycopg.Connection[Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
@@ -500,6 +500,13 @@ def test_a_configured_warc_source_is_read_by_every_pass(
     assert _counts(conn, "SELECT count(*), count(DISTINCT found_in) FROM news.articles") == [(4, 2)]
     feed_state = _counts(conn, "SELECT count(*) FROM news.feed_state")
     assert feed_state == [(0,)]  # an archive source has no feed to remember
+
+    from ingest.console import print_source
+
+    print_source(config.source("crawl"), dsn)  # news-ingest sources show crawl
+    shown = capsys.readouterr().out
+    assert "not read yet" not in shown
+    assert f"{drop}/0.warc.gz" in shown and shown.count("imported") == 2
 
 
 @pytest.mark.skipif(not (CORPUS / "scrapinghub_aeb").is_dir(), reason="needs ../shared/corpus")
