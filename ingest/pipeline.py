@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest import (
-    archives,
+    archive_pass,
     batches,
     db,
     extract,
@@ -204,7 +204,7 @@ class _Ingestion:
         self.notes: list[str] = []  # for the run's message
 
     async def run(self, transport: Any = None) -> None:
-        self._inflight = asyncio.Semaphore(self.settings.concurrency * 2)
+        self.inflight = asyncio.Semaphore(self.settings.concurrency * 2)
         self._flushing = asyncio.Lock()
         listing = [s for s in self.sources.values() if s.kind != "warc"]  # archives: no feed
         self.memories = await self.warehouse.call(lambda conn: origins.load_memories(
@@ -228,7 +228,7 @@ class _Ingestion:
             self.fetcher = fetcher
             await asyncio.gather(*(self._source(s) for s in self.sources.values()))
             self.fetch_stats = fetcher.stats
-        await self._flush()
+        await self.flush()
         if self.batches.down is not None:
             raise WarehouseError(f"{self.batches.down}; {self.batches.spooled} fetched record(s) "
                                  f"kept in {self.spool_dir} for the next pass")
@@ -278,7 +278,7 @@ class _Ingestion:
 
     async def _read_source(self, source: SourceConfig) -> None:
         if source.kind == "warc":
-            await self._archives(source)
+            await archive_pass.ArchivePass(self).read(source)
             return
         counts = self.counts[source.name]
         now = datetime.now(UTC)
@@ -379,7 +379,7 @@ class _Ingestion:
         counts = self.counts[source.name]
         target = resolve.unwrap(entry.link, self.wrappers)
         key = resolve.entry_key(entry.link, self.wrappers)
-        async with self._inflight:
+        async with self.inflight:
             if self.batches.down is not None:
                 return  # the warehouse is gone: fetch nothing more
             try:
@@ -398,7 +398,7 @@ class _Ingestion:
             failpoints.reach("fetch.page")
             added = await self.page(source, entry, target, key, fetched)
         if added and len(self.batches) >= self.settings.batch_size:
-            await self._flush()
+            await self.flush()
 
     async def page(
         self, source: SourceConfig, entry: FeedEntry, target: str, key: str,
@@ -428,142 +428,9 @@ class _Ingestion:
         self.batches.add_page(source.name, entry, target, fetched, records, key, date_kind)
         return True
 
-    async def _flush(self) -> None:
+    async def flush(self) -> None:
         async with self._flushing:
             await self.batches.flush()
-
-    # --- archives -----------------------------------------------------------------
-
-    async def _archives(self, source: SourceConfig) -> None:
-        """A ``warc`` source: the HTML responses of its files (:mod:`ingest.archives`),
-        one file after the other, each page through :meth:`page` as if fetched at its
-        ``WARC-Date``. A file imported in full is not read again; one read in part goes
-        on after the last record whose page was stored or rejected."""
-        assert source.warc is not None
-        paths = await asyncio.to_thread(archives.expand, source.warc)
-        self.counts[source.name].feed_status = "ok" if paths else "no_files"
-        self.progress("entries", source.name, 0)
-        for path in paths:
-            if self.batches.down is not None:
-                return
-            try:
-                await self._archive(source, path)
-            except OSError as exc:  # gone, or not readable: the other files go on
-                self.batches.fail(source.name, ParseError("warc_unreadable", f"{path}: {exc}"),
-                                  url=archives.location(path, 0))
-
-    async def _archive(self, source: SourceConfig, path: Path) -> None:
-        counts = self.counts[source.name]
-        window = self.backfill or origins.Window()
-        scope = archives.scope(window.since, window.until, source.links, source.hosts)
-        state = await self.warehouse.call(
-            lambda conn: archives.open_file(conn, path, source.name, self.run_id, scope))
-        if state is None:
-            return  # imported in full before, and unchanged since
-        reader = archives.Reader(
-            path, state.next_offset, max_bytes=self.settings.max_body_bytes,
-            since=window.since, until=window.until, links=source.link_pattern,
-            hosts=source.hosts)
-        ledger = archives.Ledger(state)
-        new_before = counts.articles_new
-        tasks: set[asyncio.Task[None]] = set()
-        seen: set[str] = set()  # a URL captured twice: the first capture counts
-        counts.feeds_fetched += 1
-        try:
-            while self.batches.down is None:
-                chunk = await asyncio.to_thread(reader.take)
-                if not chunk:
-                    break
-                await self._sort_archived(source, chunk, seen)
-                for record in chunk:
-                    mark = ledger.add(record)
-                    if record.kind != "page":
-                        if record.error is not None:
-                            self.batches.fail(source.name, record.error, url=record.url if (
-                                record.kind != "problem") else archives.location(
-                                    path, record.start))
-                        mark.settled = True
-                        continue
-                    await self._inflight.acquire()  # at most concurrency * 2 pages in hand
-                    task = asyncio.create_task(self._archived(
-                        source, path, record, mark, ledger, new_before))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-        finally:
-            await asyncio.gather(*tasks)
-            reader.close()
-        ledger.state.done = reader.finished and self.batches.down is None
-        await self._checkpoint(source, ledger, new_before)
-
-    async def _sort_archived(self, source: SourceConfig, chunk: list[archives.Record],
-                             seen: set[str]) -> None:
-        """The chunk's pages whose URL is stored already (or met earlier in the file)
-        become ``known`` (or ``duplicate``): they are not extracted again."""
-        pages = [r for r in chunk if r.kind == "page" and r.url]
-        for record in pages:
-            if record.url in seen:
-                record.kind, record.page = "duplicate", None
-            seen.add(record.url or "")
-        candidates = {r.url: resolve.entry_urls(r.url, self.wrappers)
-                      for r in pages if r.kind == "page" and r.url}
-        known = await self.warehouse.call(lambda conn: load.known_urls(
-            conn, [u for pairs in candidates.values() for u, _ in pairs]))
-        counts = self.counts[source.name]
-        for record in pages:
-            pairs = candidates.get(record.url or "", [])
-            if record.kind == "page" and any(u in known for u, _ in pairs):
-                record.kind, record.page = "known", None
-                counts.articles_seen_before += 1
-        counts.entries_seen += len(pages)
-        self.progress("entries", source.name, len(pages))
-        self.progress("item", source.name, sum(r.kind != "page" for r in pages))
-        if any(r.kind == "page" for r in pages):
-            self.pool.start_soon()
-            self.batches.validator.start_soon()
-
-    async def _archived(self, source: SourceConfig, path: Path, record: archives.Record,
-                        mark: archives.Mark, ledger: archives.Ledger, new_before: int) -> None:
-        """One archived page, whatever happens: a failure is its rejection."""
-        assert record.page is not None and record.url is not None
-        url, added = record.url, False
-        entry = FeedEntry(source.name, url, via="warc", found_in=str(path))
-        key = resolve.entry_key(url, self.wrappers)
-        try:
-            self.counts[source.name].articles_fetched += 1
-            added = await self.page(source, entry, resolve.unwrap(url, self.wrappers), key,
-                                    record.page)
-            mark.settled = True
-        except WarehouseError as exc:
-            self.batches.stop(exc)
-        except Exception as exc:  # an input or a bug nobody foresaw
-            log.exception("archived page %s of %s failed", url, source.name)
-            self.batches.fail(source.name, InternalError(exc, "extract"), url=url,
-                              entry_key=key)
-            mark.settled = True
-        finally:
-            self._inflight.release()
-            record.page = None
-            self.progress("item", source.name, 1)
-        if added and len(self.batches) >= self.settings.batch_size:
-            try:
-                await self._checkpoint(source, ledger, new_before)
-            except WarehouseError as exc:
-                self.batches.stop(exc)
-
-    async def _checkpoint(self, source: SourceConfig, ledger: archives.Ledger,
-                          new_before: int) -> None:
-        """Store what is pending, then move the file's offset past the records that
-        were dealt with before (``news.warc_files``)."""
-        upto = ledger.ready()
-        await self._flush()
-        if self.batches.down is not None:
-            return
-        ledger.commit(upto, self.counts[source.name].articles_new - new_before)
-        done = ledger.state.done and not ledger.pending
-        state = ledger.state
-        state.done = done
-        await self.warehouse.call(lambda conn: archives.save(conn, state))
-        failpoints.reach("warc.checkpoint")
 
 
 __all__ = [
