@@ -1,7 +1,8 @@
 """One pass over sources: the stages composed, streaming.
 
-Feeds are read concurrently (:mod:`ingest.feeds`); each new entry's page is fetched
-(:mod:`ingest.fetch`), then extracted in the process pool (:mod:`ingest.extract`)
+Sources are read concurrently (:mod:`ingest.origins`: feeds, sitemaps, discovered
+sites, list pages; :mod:`ingest.archive_pass`: web archive files, whose pages need no
+fetching); each new entry's page is fetched (:mod:`ingest.fetch`), then extracted in the process pool (:mod:`ingest.extract`)
 while other pages download; finished records gather into batches that are
 de-duplicated, validated and stored while the pass goes on (:mod:`ingest.batches`).
 Every failure on the way becomes a rejection, an unforeseen exception included
