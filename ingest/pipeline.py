@@ -2,9 +2,10 @@
 
 Sources are read concurrently (:mod:`ingest.origins`: feeds, sitemaps, discovered
 sites, list pages; :mod:`ingest.archive_pass`: web archive files, whose pages need no
-fetching); each new entry's page is fetched (:mod:`ingest.fetch`), then extracted in the process pool (:mod:`ingest.extract`)
-while other pages download; finished records gather into batches that are
-de-duplicated, validated and stored while the pass goes on (:mod:`ingest.batches`).
+fetching); each new entry's page is fetched (:mod:`ingest.fetch`), then extracted in
+the process pool (:mod:`ingest.extract`) while other pages download; finished records
+gather into batches that are de-duplicated, validated and stored while the pass goes
+on (:mod:`ingest.batches`).
 Every failure on the way becomes a rejection, an unforeseen exception included
 (``internal_error``): one entry's or one source's failure never stops the others.
 Only the warehouse going away for good stops a pass early, and what it fetched waits
