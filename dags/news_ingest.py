@@ -88,9 +88,8 @@ def ingest_dag(dag_id: str, schedule: Any, mode: str, summary: str) -> Any:
                     for name in (event.extra or {}).get("payload", {}).get("sources", [])
                 }) or None  # no payload: catch up on every source
             chosen = config.enabled_sources(names)
-            run_key = params.get("run_key") or (
-                f"{dag_id}-{logical_date:%Y-%m-%d}" if mode == "full" and logical_date else run_id
-            )
+            run_key = runs.airflow_run_key(dag_id, run_id, params.get("run_key"), logical_date,
+                                           full_refresh=mode == "full")
             runs.begin_run(warehouse_dsn(), run_key, "airflow", config.settings)
             return [
                 {"run_key": run_key, "config": str(path), "sources": batch, "mode": mode}

@@ -333,7 +333,6 @@ async def read(
     conditional: bool = True,
     policy: fetch.HostPolicy | None = None,
     window: Window | None = None,
-    cursor: str | None = None,
 ) -> Listed | None:
     """What ``source`` lists now: None when its documents answered 304 (and for a
     ``warc`` source, whose local files a pass reads itself: :mod:`ingest.archives`).
@@ -342,31 +341,28 @@ async def read(
         return None
     if window is None:
         window = recent(source, settings) if source.kind in ("sitemap", "site") else Window()
+    reading = _Reading(fetcher, source, memory, settings, conditional=conditional,
+                       policy=policy, window=window)
     if source.kind == "feed":
         read = await feeds.read(fetcher, source, memory.state, conditional=conditional,
                                 policy=policy)
         if read is None:
             return None
-        listed = Listed(etag=read.etag, last_modified=read.last_modified)
+        reading.result.etag, reading.result.last_modified = read.etag, read.last_modified
         if read.feed.problems:
-            listed.problems.append(ParseError(
+            reading.result.problems.append(ParseError(
                 "feed_malformed", f"feed {source.address}: " + "; ".join(read.feed.problems[:5])))
-        reading = _Reading(fetcher, source, memory, settings, conditional=conditional,
-                           policy=policy, window=Window())
-        reading.result = listed
         for entry in read.feed.entries:
             entry.found_in = source.address
         reading.take(read.feed.entries)
-        return listed
-    reading = _Reading(fetcher, source, memory, settings, conditional=conditional,
-                       policy=policy, window=window)
+        return reading.result
     if source.kind == "sitemap":
         await reading.sitemap(source.address, own=True)
     elif source.kind == "site":
         await reading.site()
     else:
         pages = source.pages if not window.backfill else settings.sitemap_max_documents
-        await reading.listing(cursor or source.address, pages)
+        await reading.listing(window.cursors.get(source.name) or source.address, pages)
     if not reading.answered and not reading.result.problems and not reading.result.more:
         return None  # every document it read answered 304
     return reading.result
@@ -388,9 +384,9 @@ def load_memories(
     conn: psycopg.Connection[Any], states: dict[str, FeedState], sources: Iterable[SourceConfig],
 ) -> dict[str, Memory]:
     """Each source's memory: its feed state, its documents, its discovery."""
-    chosen = [s for s in sources]
-    names = [s.name for s in chosen]
-    memories = {s.name: Memory(feeds.state_of(s, states)) for s in chosen}
+    chosen = {s.name: s for s in sources}
+    names = list(chosen)
+    memories = {name: Memory(feeds.state_of(s, states)) for name, s in chosen.items()}
     for row in conn.execute(
         f"SELECT {', '.join(_DOC_COLUMNS)} FROM news.source_documents WHERE source = ANY(%s)",
         (names,),
@@ -400,8 +396,7 @@ def load_memories(
         "SELECT source, home_url, found, discovered_at FROM news.site_discovery "
         "WHERE source = ANY(%s)", (names,),
     ):
-        source = next(s for s in chosen if s.name == name)
-        if home == source.address:
+        if home == chosen[name].address:
             memories[name].discovery = discover.Discovery.from_json(found)
             memories[name].discovered_at = at
     return memories

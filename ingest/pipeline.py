@@ -300,8 +300,7 @@ class _Ingestion:
             read = await origins.read(
                 self.fetcher, source, memory, self.settings,
                 conditional=not self.full_refresh and self.backfill is None,
-                policy=fetch.HostPolicy.of(source, self.settings), window=self.backfill,
-                cursor=self.backfill.cursors.get(source.name) if self.backfill else None)
+                policy=fetch.HostPolicy.of(source, self.settings), window=self.backfill)
         except ItemError as exc:
             self._feed_failed(source, exc)
             return

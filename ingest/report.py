@@ -12,6 +12,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from ingest.runs import airflow_run_key
+
 
 def _rows(conn: psycopg.Connection[Any], sql: str, params: Any = None) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
@@ -185,18 +187,13 @@ TRIGGER_LABELS = {
 
 def dag_run_key(dag_id: str, run_id: str, conf: dict[str, Any] | None,
                 logical_date: datetime | None) -> str | None:
-    """The warehouse run id a run of an ingestion DAG writes, derived as
-    ``dags/news_ingest.py``'s plan derives it: the ``run_key`` param, else
-    ``<dag_id>-<logical date>`` for the daily full refresh, else the Airflow run id.
-    None for the other DAGs (their run ids are random: see :func:`xcom_run_key`)."""
+    """The warehouse run id a run of an ingestion DAG writes
+    (:func:`ingest.runs.airflow_run_key`, as its plan task derives it). None for the
+    other DAGs (their run ids are random: see :func:`xcom_run_key`)."""
     if dag_id not in INGEST_DAGS:
         return None
-    key = (conf or {}).get("run_key")
-    if key:
-        return str(key)
-    if dag_id in FULL_REFRESH_DAGS and logical_date is not None:
-        return f"{dag_id}-{logical_date:%Y-%m-%d}"
-    return run_id
+    return airflow_run_key(dag_id, run_id, (conf or {}).get("run_key"), logical_date,
+                           full_refresh=dag_id in FULL_REFRESH_DAGS)
 
 
 def xcom_run_key(task_id: str, value: Any) -> str | None:

@@ -288,6 +288,18 @@ def run_summary(conn: psycopg.Connection[Any], run_id: str) -> dict[str, Any]:
     return dict(row) if row else {}
 
 
+def airflow_run_key(dag_id: str, run_id: str, param: str | None,
+                    logical_date: datetime | None, full_refresh: bool) -> str:
+    """The warehouse run id of an ingestion DAG run: its ``run_key`` param, else for a
+    full refresh ``<dag_id>-<logical day>`` (re-running a date updates the same rows),
+    else the Airflow run id."""
+    if param:
+        return str(param)
+    if full_refresh and logical_date is not None:
+        return f"{dag_id}-{logical_date:%Y-%m-%d}"
+    return run_id
+
+
 def new_run_id(trigger: str) -> str:
     return f"{trigger}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 

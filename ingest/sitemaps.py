@@ -34,6 +34,7 @@ from usp.web_client.abstract_client import (
     LocalWebClientSuccessResponse,
 )
 
+from ingest.clean import parse_date
 from ingest.errors import ParseError
 from ingest.models import FeedEntry
 from ingest.parse import defuse
@@ -141,8 +142,6 @@ def _text(body: bytes) -> str:
 
 
 def _index_lastmods(text: str) -> dict[str, datetime]:
-    from ingest.clean import parse_date  # dateparser-free ISO first; heavy only on odd input
-
     found: dict[str, datetime] = {}
     for block in _INDEX_ITEM.finditer(text):
         loc, lastmod = _LOC.search(block.group(1)), _LASTMOD.search(block.group(1))
