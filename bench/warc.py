@@ -12,7 +12,9 @@ pool, page types, validation, de-duplication, load) and, in the same run,
 trafilatura alone in one process on the same page bytes with the same settings
 (timed before and after the import and averaged, as bench/e2e.py does), the
 ratio of the two, and the bytes ``news.raw_pages`` takes per 1,000 pages (the
-compressed bodies, and the table with its TOAST and index).
+compressed bodies, and the table with its TOAST and index). Then the same import
+with ``raw_store: warc`` into another database: its time, and the bytes of its WARC
+files and of its (pointer-only) table per 1,000 pages.
 
 ``--readers`` times reading the same WARC with warcio (the reader chosen, see
 ingest/archives.py) and FastWARC (if installed: ``pip install fastwarc==2.0.1``):
@@ -32,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import psycopg
 
 from ingest import db
 from ingest.config import Config
@@ -174,8 +178,22 @@ def main() -> None:
                 "SELECT count(*), coalesce(sum(octet_length(body_zlib)), 0), "
                 "coalesce(sum(size), 0), pg_total_relation_size('news.raw_pages') "
                 "FROM news.raw_pages").fetchone()
+            conn.execute("CREATE DATABASE bench_warc_store")
+        # The same import with the raw pages in WARC files (raw_store: warc)
+        store = Path(home) / "store"
+        in_warc = psycopg.conninfo.make_conninfo(dsn, dbname="bench_warc_store")
+        warc_config = config.model_copy(update={"settings": config.settings.model_copy(
+            update={"raw_store": "warc", "warc_store": str(store)})})
+        started = time.perf_counter()
+        import_warc(warc_config, in_warc, source="corpus")
+        e2e_warc = time.perf_counter() - started
+        with db.connect(in_warc, autocommit=True) as conn:
+            warc_row = conn.execute(
+                "SELECT count(*), pg_total_relation_size('news.raw_pages') "
+                "FROM news.raw_pages").fetchone()
+        store_bytes = sum(f.stat().st_size for f in store.glob("*.warc.gz"))
         after, _ = trafilatura_alone(chosen)
-    assert row is not None
+    assert row is not None and warc_row is not None
     raws, payload, html, table = row
     state = result.files[0]
     counts = result.counts
@@ -191,6 +209,13 @@ def main() -> None:
           f"{payload / 1e6:.1f} MB zlib; per 1,000 pages: {payload / raws * 1000 / 1e6:.1f} MB "
           f"compressed bodies, {table / raws * 1000 / 1e6:.1f} MB with the table, TOAST "
           f"and index")
+    warc_raws, warc_table = warc_row
+    print(f"raw_store: warc: the same import in {e2e_warc:.2f} s = "
+          f"{state.pages / e2e_warc:.1f} pages/s ({state.pages / e2e_warc / alone_rate:.2f}x "
+          f"trafilatura alone, {e2e_warc / e2e:.2f} of the database store's time); "
+          f"per 1,000 pages: {store_bytes / warc_raws * 1000 / 1e6:.1f} MB of WARC files "
+          f"(response and request records, gzip per record), "
+          f"{warc_table / warc_raws * 1000 / 1e6:.2f} MB of table and index")
 
 
 if __name__ == "__main__":

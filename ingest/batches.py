@@ -34,6 +34,7 @@ from ingest.extract import Extracted
 from ingest.fetch import Fetched
 from ingest.models import Article, FeedEntry, Rejection, SourceCounts
 from ingest.pool import ProcessPool
+from ingest.rawstore import RawStore
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,10 @@ class Batches:
         url_retry_backoff: float,
         quality_dir: Path,
         spool_dir: Path,
+        raw_store: RawStore | None = None,
     ) -> None:
         self.warehouse = warehouse
+        self.raw_store = raw_store
         self.validator = validator
         self.run_id = run_id
         self.rules = rules
@@ -93,7 +96,8 @@ class Batches:
         first = records[0]
         self.add_raw(load.RawPage(first.raw_sha256, first.raw_gzip, len(fetched.body),
                                   fetched.content_type, first.encoding, fetched.url,
-                                  fetched.fetched_at))
+                                  fetched.fetched_at, fetched.status,
+                                  tuple(fetched.headers.multi_items())))
         for extracted in records:
             if extracted.item_url:
                 # An item of a split page: its own URL only, since the page's URLs name
@@ -222,7 +226,8 @@ class Batches:
         self, conn: psycopg.Connection[Any], valid: list[Article], raws: list[load.RawPage]
     ) -> tuple[load.LoadResult, list[Rejection]]:
         result, refused = load.load_what_fits(conn, self.run_id, valid, raws,
-                                              connection_lost=self.warehouse.lost)
+                                              connection_lost=self.warehouse.lost,
+                                              store=self.raw_store)
         return result, [Rejection(a.source, "load", "load_error", why, a.url, a.as_payload())
                         for a, why in refused]
 

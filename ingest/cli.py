@@ -160,6 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     archive.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
     archive.set_defaults(handler=cmd_import_warc)
 
+    export = commands.add_parser(
+        "export-warc", help="the stored raw pages as one WARC file (gzip per record)")
+    export.add_argument("--output", "-o", type=Path,
+                        help="the WARC file to write (default: "
+                        "news-ingest-export-<UTC time>.warc.gz here)")
+    export.add_argument("--source", metavar="NAME", help="only the pages of this source")
+    export.add_argument("--since", type=_day, help="only pages first fetched from this day")
+    export.add_argument("--until", type=_day, help="only pages first fetched up to this day")
+    export.add_argument("--config", "-c", type=Path, help="sources file (for contact_url)")
+    export.add_argument("--dsn", help="warehouse DSN (default: $NEWS_INGEST_DSN, else embedded)")
+    export.set_defaults(handler=cmd_export_warc)
+
     listing = commands.add_parser("sources", help="the configured sources")
     source_commands = listing.add_subparsers(required=True, metavar="action")
     show = source_commands.add_parser(
@@ -337,6 +349,10 @@ def cmd_reextract(args: argparse.Namespace) -> int:
           f"re-derived in {time.perf_counter() - started:.1f} s: {result.changed_text} with "
           f"new text, {result.changed_metadata} with new metadata only, {result.unchanged} "
           f"unchanged, {result.new_items} new item(s); kept as stored: {rejected}")
+    if result.unreadable:
+        print(f"news-ingest: {result.unreadable} raw page(s) could not be read back (see the "
+              "log); their articles are kept as stored", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -372,6 +388,28 @@ def cmd_backfill(args: argparse.Namespace) -> int:
           f"step(s), {result.documents} sitemap(s) read in full; {state}")
     for message in result.messages:
         print(f"  {message}")
+    return 0
+
+
+def cmd_export_warc(args: argparse.Namespace) -> int:
+    from ingest import db
+    from ingest.export_warc import export_warc
+    from ingest.fetch import user_agent
+
+    env = Environment()
+    contact = load_config(args.config).settings.contact_url if args.config else None
+    path = args.output or Path(
+        f"news-ingest-export-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}.warc.gz")
+    with db.connect(_dsn(args, env), autocommit=True) as conn:
+        db.migrate(conn)
+        result = export_warc(conn, path, source=args.source, since=args.since,
+                             until=args.until, user_agent=user_agent(contact))
+    print(f"{result.path}: {result.pages} raw page(s), {result.bytes / 1e6:.1f} MB "
+          f"({result.copied} copied from the WARC raw store)")
+    if result.unreadable:
+        print(f"news-ingest: {result.unreadable} raw page(s) could not be read back and are "
+              "not in the file (see the log)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -159,6 +159,19 @@ class Settings(BaseModel):
         default=3, gt=0, description="a pass takes the sitemap URLs dated (publication date or "
         "lastmod) this recently, and undated ones; older ones are for `news-ingest backfill`",
     )
+    raw_store: Literal["database", "warc"] = Field(
+        default="database", description="where fetched pages are kept as they came: in "
+        "news.raw_pages (zlib), or appended to WARC files (news.raw_pages then keeps each "
+        "page's file, offset and length)",
+    )
+    warc_store: str | None = Field(
+        default=None, description="with raw_store: warc, the folder or fsspec URL "
+        "(s3://bucket/prefix, ...) of the WARC files; default $NEWS_INGEST_HOME/warc",
+    )
+    warc_file_bytes: int = Field(
+        default=1 << 30, ge=64 * 1024, description="a local WARC file of the raw store is "
+        "closed, and a new one started, past this size",
+    )
     discovery_refresh_days: float = Field(
         default=7, gt=0, description="how long a site source's discovered feeds and sitemaps "
         "are used before its home page, robots.txt and conventional sitemaps are read again",

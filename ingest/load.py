@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -32,26 +32,36 @@ from ingest.dedup import band_keys, collapse_batch
 from ingest.models import Article
 from ingest.resolve import site
 
+if TYPE_CHECKING:
+    from ingest.rawstore import RawStore
+
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class RawPage:
-    """A fetched page as it came, compressed, content-addressed (``news.raw_pages``)."""
+    """A fetched page as it came, compressed, content-addressed (``news.raw_pages``).
+    ``status`` and ``headers`` are its HTTP response's (kept by a WARC raw store);
+    ``warc`` is where such a store put it (file, offset, length), and then the row
+    holds no body (:mod:`ingest.rawstore`)."""
 
     sha256: str
-    body_zlib: bytes
+    body_zlib: bytes | None
     size: int
     content_type: str | None
     encoding: str | None
     url: str
     fetched_at: datetime
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    warc: tuple[str, int, int] | None = None
 
     @classmethod
     def of(cls, body: bytes, content_type: str | None, encoding: str | None, url: str,
-           fetched_at: datetime) -> RawPage:
+           fetched_at: datetime, status: int = 200,
+           headers: Iterable[tuple[str, str]] = ()) -> RawPage:
         return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body),
-                   content_type, encoding, url, fetched_at)
+                   content_type, encoding, url, fetched_at, status, tuple(headers))
 
 
 @dataclass(slots=True)
@@ -102,6 +112,7 @@ def load_articles(
     run_id: str,
     articles: Sequence[Article],
     raw_pages: Iterable[RawPage] = (),
+    store: RawStore | None = None,
 ) -> LoadResult:
     """Load one batch in one transaction.
 
@@ -114,6 +125,10 @@ def load_articles(
     (:func:`load_batch` drains them at once)."""
     result = LoadResult()
     articles, _ = collapse_batch(articles)  # one document once, even if given twice
+    # The bodies go to their store (WARC files: written and flushed) before the rows
+    # that point at them are committed.
+    raw_rows = (store.rows(conn, list(raw_pages)) if store is not None
+                else list({p.sha256: p for p in raw_pages}.values()))
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
         # The batch's commit does not wait for its WAL to reach the disk (about a
@@ -123,7 +138,7 @@ def load_articles(
         # batches whose feeds will not answer 304 next time, and the next run
         # loads them again.
         conn.execute("SET LOCAL synchronous_commit = off")
-        _store_raw_pages(conn, raw_pages)
+        _store_raw_pages(conn, raw_rows)
         if not articles:
             return result
         _stage(conn, articles)
@@ -184,13 +199,14 @@ def load_what_fits(
     raw_pages: Sequence[RawPage] = (),
     *,
     connection_lost: Callable[[], bool],
+    store: RawStore | None = None,
 ) -> tuple[LoadResult, list[tuple[Article, str]]]:
     """:func:`load_articles`; should the database refuse the batch for what one of its
     records holds (a value it cannot store), the raw pages and then each half of the
     records are loaded apart, down to the records it refuses, which come back with
     the database's reason. A lost connection is raised as it is."""
     try:
-        return load_articles(conn, run_id, articles, raw_pages), []
+        return load_articles(conn, run_id, articles, raw_pages, store), []
     except psycopg.Error as exc:
         if connection_lost():
             raise
@@ -211,7 +227,7 @@ def load_what_fits(
     refused: list[tuple[Article, str]] = []
     for some, pages in parts:
         part, part_refused = load_what_fits(conn, run_id, some, pages,
-                                            connection_lost=connection_lost)
+                                            connection_lost=connection_lost, store=store)
         total.merge(part)
         refused += part_refused
     return total, refused
@@ -229,10 +245,11 @@ def load_batch(
     raw_pages: Iterable[RawPage] = (),
     *,
     story_window: timedelta = timedelta(days=30),
+    store: RawStore | None = None,
 ) -> LoadResult:
     """The whole load stage for one batch: load, link near-duplicates into stories
     (among the articles first seen within ``story_window``), index for search."""
-    result = load_articles(conn, run_id, articles, raw_pages)
+    result = load_articles(conn, run_id, articles, raw_pages, store)
     drained = derive.drain(conn, story_window, result.fresh,
                            only=[article_id for article_id, _ in result.fresh])
     result.near_by_source = drained.near_by_source
@@ -556,23 +573,26 @@ def touch_known(
         )
 
 
-def _store_raw_pages(conn: psycopg.Connection[Any], pages: Iterable[RawPage]) -> None:
-    rows = list({p.sha256: p for p in pages}.values())
+def _store_raw_pages(conn: psycopg.Connection[Any], rows: Sequence[RawPage]) -> None:
     if not rows:
         return
     conn.execute(
         """CREATE TEMP TABLE stage_raw (sha256 text, body_zlib bytea, size integer,
-               content_type text, encoding text, first_url text, first_fetched_at timestamptz)
+               content_type text, encoding text, first_url text, first_fetched_at timestamptz,
+               warc_file text, warc_offset bigint, warc_length bigint)
            ON COMMIT DROP"""
     )
     with conn.cursor() as cur, cur.copy("COPY stage_raw FROM STDIN (FORMAT BINARY)") as copy:
         # binary: the compressed bodies travel as they are, not hex-escaped to twice their size
-        copy.set_types(("text", "bytea", "int4", "text", "text", "text", "timestamptz"))
+        copy.set_types(("text", "bytea", "int4", "text", "text", "text", "timestamptz",
+                        "text", "int8", "int8"))
         for p in rows:
-            copy.write_row(
-                (p.sha256, p.body_zlib, p.size, p.content_type, p.encoding, p.url, p.fetched_at)
-            )
+            warc_file, offset, length = p.warc or (None, None, None)
+            copy.write_row((p.sha256, p.body_zlib, p.size, p.content_type, p.encoding, p.url,
+                            p.fetched_at, warc_file, offset, length))
     conn.execute(
-        """INSERT INTO news.raw_pages SELECT * FROM stage_raw
+        """INSERT INTO news.raw_pages (sha256, body_zlib, size, content_type, encoding,
+               first_url, first_fetched_at, warc_file, warc_offset, warc_length)
+           SELECT * FROM stage_raw
            ON CONFLICT (sha256) DO NOTHING"""
     )

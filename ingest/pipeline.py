@@ -39,6 +39,7 @@ from ingest import (
     fetch,
     load,
     origins,
+    rawstore,
     resolve,
     runs,
     spool,
@@ -106,15 +107,17 @@ def ingest_sources(
     env = Environment()
     quality_dir = quality_dir or env.quality_dir
     spool_dir = spool_dir or spool.directory(env.home, dsn)
+    raw_store = rawstore.open_store(config.settings, env.home)
     with runs.RunGuard(dsn, run_id):
         # niced (the embedded server's process): batch work yields the cores to extraction
         warehouse = db.Warehouse(dsn, retry_for=config.settings.warehouse_retry, nice=10)
         try:
             if spool.pending(spool_dir):
                 warehouse.run(lambda conn: spool.replay(
-                    conn, spool_dir, timedelta(days=config.settings.story_window_days)))
+                    conn, spool_dir, timedelta(days=config.settings.story_window_days),
+                    raw_store))
             ingestion = _Ingestion(config.settings, list(sources), warehouse, run_id, progress,
-                                   quality_dir, spool_dir, full_refresh, backfill)
+                                   quality_dir, spool_dir, full_refresh, backfill, raw_store)
             asyncio.run(ingestion.run(transport))
         finally:
             warehouse.close()
@@ -181,8 +184,10 @@ class _Ingestion:
         spool_dir: Path,
         full_refresh: bool = False,
         backfill: origins.Window | None = None,
+        raw_store: rawstore.RawStore | None = None,
     ) -> None:
         self.settings = settings
+        self.raw_store = raw_store
         self.sources = {s.name: s for s in sources}
         self.warehouse = warehouse
         self.run_id = run_id
@@ -222,7 +227,7 @@ class _Ingestion:
             rules={s.name: validate.rules_for(s, self.settings) for s in self.sources.values()},
             counts=self.counts, window=timedelta(days=self.settings.story_window_days),
             url_retry_backoff=self.settings.url_retry_backoff, quality_dir=self.quality_dir,
-            spool_dir=self.spool_dir,
+            spool_dir=self.spool_dir, raw_store=self.raw_store,
         )
         async with fetch.Fetcher(
             self.settings, transport=transport, robots=WarehouseStore(self.warehouse)
@@ -422,7 +427,7 @@ class _Ingestion:
         except Exception as exc:  # this page's problem only
             self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
                 fetched.body, fetched.content_type, fetched.charset, fetched.url,
-                fetched.fetched_at))
+                fetched.fetched_at, fetched.status, fetched.headers.multi_items()))
             self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
             return False
         counts.articles_extracted += len(records)

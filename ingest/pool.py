@@ -100,7 +100,8 @@ class ProcessPool:
 
     def start(self) -> ProcessPoolExecutor:
         with self._lock:
-            if self._pool is None:
+            attempts = 3
+            while self._pool is None:
                 pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=_context(self._method),
                     initializer=_worker_init,
@@ -110,9 +111,16 @@ class ProcessPool:
                 # module: workers need ingest's functions only, and re-running the
                 # program that started them (the `airflow` command, in a task) in
                 # each of them is at best slow and at worst fatal.
-                with _main_module_hidden:
-                    for _ in range(self.workers):
-                        pool.submit(_noop)
+                try:
+                    with _main_module_hidden:
+                        for _ in range(self.workers):
+                            pool.submit(_noop)
+                except BrokenProcessPool:  # a worker died while the others were starting
+                    _end(pool)
+                    attempts -= 1
+                    if not attempts:
+                        raise
+                    continue
                 # Handed out only now: a job submitted while the workers spawn would wait
                 # on the executor's lock, and from the event loop that freezes it.
                 self._pool = pool
@@ -159,15 +167,13 @@ class ProcessPool:
         it holds with BrokenProcessPool, which :meth:`run` tries once more in a new pool.
         (Not ``shutdown(cancel_futures=True)``: that would cancel the waiting jobs'
         callers instead.)"""
-        processes = list((getattr(executor, "_processes", None) or {}).values())
         self._forget(executor)
-        for process in processes:
-            process.kill()
-        executor.shutdown(wait=False)
+        _kill_workers(executor)
+        _end(executor, cancel=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         self._forget(broken)
-        broken.shutdown(wait=False, cancel_futures=True)
+        _end(broken)
 
     def _forget(self, executor: ProcessPoolExecutor) -> None:
         """The next job starts a new pool (unless another caller did already)."""
@@ -180,6 +186,26 @@ class ProcessPool:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill_workers(executor: ProcessPoolExecutor, workers: dict[int, Any] | None = None) -> None:
+    for process in list((workers or getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):  # gone already, or never started
+            process.kill()
+
+
+def _end(executor: ProcessPoolExecutor, cancel: bool = True) -> None:
+    """Shut a broken or given-up executor down, and kill whatever worker it still has.
+
+    The executor's management thread, once it finds a worker dead, terminates the
+    workers it knows and then waits for each to end; a worker that was being spawned
+    at that moment (a job submitted while the pool started) is not terminated, waits
+    for a job for ever, and that wait would hold the interpreter's exit (which joins
+    every management thread). ``shutdown`` takes the executor's lock, so no spawn is
+    under way after it, and none can start: then every worker left is killed."""
+    workers = getattr(executor, "_processes", None)  # the dict: shutdown lets go of it
+    executor.shutdown(wait=False, cancel_futures=cancel)
+    _kill_workers(executor, workers)
 
 
 @atexit.register

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from urllib.parse import urldefrag
 
 import psycopg
 
-from ingest import db, derive, extract, load, resolve, runs, validate
+from ingest import db, derive, extract, load, rawstore, resolve, runs, validate
 from ingest.config import Config, SourceConfig
 from ingest.errors import ConfigError, ExtractError
 from ingest.extract import Extracted, ExtractJob
@@ -54,6 +53,7 @@ class ReextractResult:
     unchanged: int = 0
     new_items: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    unreadable: int = 0  # raw pages that could not be read back (a WARC file gone, ...)
 
 
 @dataclass(slots=True)
@@ -141,12 +141,13 @@ def _round(
     pages: dict[str, list[_Stored]],
     result: ReextractResult,
 ) -> None:
-    raw = {
-        sha: (body, encoding, url)
-        for sha, body, encoding, url in conn.execute(
-            "SELECT sha256, body_zlib, encoding, first_url FROM news.raw_pages "
-            "WHERE sha256 = ANY(%s)", (list(pages),))
-    }
+    raw: dict[str, tuple[bytes, str | None, str]] = {}
+    for sha, (body, encoding, url) in rawstore.bodies(conn, pages).items():
+        if isinstance(body, rawstore.RawStoreError):  # its articles stay as they are
+            log.error("raw page %s of %s cannot be read: %s", sha[:12], url, body)
+            result.unreadable += 1
+        else:
+            raw[sha] = (body, encoding, url)
     shas = [sha for sha in pages if sha in raw]
     jobs = [_job(_source(config, pages[sha][0].source), pages[sha], raw[sha]) for sha in shas]
     outcomes = asyncio.run(_extract_all(pool, jobs, config.settings.extract_timeout))
@@ -195,7 +196,8 @@ def _source(config: Config, name: str) -> SourceConfig:
         return SourceConfig(name=name, url="http://removed.invalid/")
 
 
-def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, str]) -> ExtractJob:
+def _job(source: SourceConfig, articles: list[_Stored],
+         raw: tuple[bytes, str | None, str]) -> ExtractJob:
     body, encoding, url = raw
     first = articles[0]
     feed_date = first.feed_published_at
@@ -204,7 +206,7 @@ def _job(source: SourceConfig, articles: list[_Stored], raw: tuple[bytes, str, s
     if first.feed_date_kind != "published":
         feed_date = None  # as a pass: a crawl time or an update time is no page's date
     return ExtractJob(
-        source=source.name, url=url, body=zlib.decompress(body), declared_charset=encoding,
+        source=source.name, url=url, body=body, declared_charset=encoding,
         feed_title=first.feed_title, feed_published_at=feed_date,
         feed_author=first.feed_author, timezone=source.timezone, clean=tuple(source.clean),
         clean_off=tuple(source.clean_off),

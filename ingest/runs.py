@@ -33,7 +33,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from ingest import db, derive, spool, stories, upgrade, validate
+from ingest import db, derive, rawstore, spool, stories, upgrade, validate
 from ingest.config import Environment, Settings
 from ingest.models import SourceCounts
 
@@ -92,7 +92,12 @@ class RunGuard:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self._conn is not None:
-            self._conn.close()  # releases the lock
+            # Released now, not when the server notices the closed connection (a moment
+            # later on a busy machine, when the caller may already look for it).
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("SELECT pg_advisory_unlock_shared(%s, hashtext(%s))",
+                                   (RUN_LOCK, self.run_id))
+            self._conn.close()
 
     def _connect(self) -> None:
         conn = db.connect(self.dsn, autocommit=True)
@@ -324,7 +329,8 @@ def repair(
     if queued:
         log.warning("wrote the stories and search entries of %d article(s) left by a killed "
                     "pass", queued)
-    replayed = spool.replay(conn, spool_dir, window) if spool_dir is not None else 0
+    replayed = spool.replay(conn, spool_dir, window, rawstore.open_store(
+        settings, Environment().home)) if spool_dir is not None else 0
     return {"aborted_runs": aborted, "index_rebuilt": rebuilt, "derived": drained.linked,
             "indexed": drained.indexed, "spooled_loaded": replayed, "data_steps": steps}
 

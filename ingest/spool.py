@@ -23,6 +23,7 @@ import psycopg
 
 from ingest import db, load
 from ingest.models import Article, Rejection
+from ingest.rawstore import RawStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ def save(folder: Path, batch: SpooledBatch) -> Path:
     return path
 
 
-def replay(conn: psycopg.Connection[Any], folder: Path, window: timedelta) -> int:
+def replay(conn: psycopg.Connection[Any], folder: Path, window: timedelta,
+           raw_store: RawStore | None = None) -> int:
     """Load every spooled batch (under the run that fetched it); returns the records
     loaded. A file goes once its batch is committed; a crash in between loads it
     again, which changes nothing (loads are idempotent)."""
@@ -64,7 +66,8 @@ def replay(conn: psycopg.Connection[Any], folder: Path, window: timedelta) -> in
     for path in sorted(folder.glob("*.batch")) if folder.is_dir() else []:
         with path.open("rb") as source:
             batch: SpooledBatch = pickle.load(source)  # our own file, written by save()
-        load.load_batch(conn, batch.run_id, batch.valid, batch.raws, story_window=window)
+        load.load_batch(conn, batch.run_id, batch.valid, batch.raws, story_window=window,
+                        store=raw_store)
         record_rejections(conn, batch.run_id, batch.rejections)
         path.unlink()
         loaded += len(batch.valid)

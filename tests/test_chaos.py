@@ -54,6 +54,7 @@ class Pass:
     def __init__(self, config: Path, dsn: str, home: Path, failpoint: str | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_INGEST_")}
         env["NEWS_INGEST_HOME"] = str(home)
+        env["PYTHONFAULTHANDLER"] = "1"  # a pass that hangs shows where: see wait()
         if failpoint:
             env["NEWS_INGEST_FAILPOINT"] = failpoint
         self.process = subprocess.Popen(
@@ -63,7 +64,14 @@ class Pass:
         )
 
     def wait(self, timeout: float = 240) -> tuple[int, str, str]:
-        out, err = self.process.communicate(timeout=timeout)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGABRT makes faulthandler print every thread's stack before the end
+            self.process.send_signal(signal.SIGABRT)
+            out, err = self.process.communicate()
+            pytest.fail(f"the pass still ran after {timeout:g} s; its threads:\n"
+                        f"{err[-8000:]}\n{out[-2000:]}")
         return self.process.returncode, out, err
 
     def kill(self) -> None:
