@@ -9,7 +9,11 @@ embedded PostgreSQL, and prints articles/s end to end. In the same run it times
 trafilatura alone, in one process, on the same page bytes with the same
 settings (before and after the pipeline, averaged), and prints the ratio. The
 target is a ratio of at least 1.3 on two cores: the pipeline's fetching,
-validation and loading must hide behind its parallel extraction.
+validation and loading must hide behind its parallel extraction. It also prints
+where the pass loses time: its start-up (from its start to the first page done),
+its tail (from the last page done to its end: the last batch's validation and
+load, the Data Docs) and how busy the extraction workers were (their CPU time,
+from /proc, over workers x the pass's time).
 """
 
 from __future__ import annotations
@@ -77,9 +81,17 @@ def main() -> None:
         with CorpusSite(chosen, per_feed=args.per_feed) as site:
             config = parse_config(site.sources_config(
                 min_words=0, extract_workers=args.workers, concurrency=16))
+            done: list[float] = []  # when each entry was done with
+
+            def progress(event: str, source: str, n: int) -> None:
+                if event == "item" and n:
+                    done.append(time.perf_counter())
+
             started = time.perf_counter()
-            result = run_pass(config, dsn, run_id="bench", quality_dir=Path(home) / "quality")
+            result = run_pass(config, dsn, run_id="bench", quality_dir=Path(home) / "quality",
+                              progress=progress)
             e2e = time.perf_counter() - started
+            busy, workers = extraction_cpu()
         stored = result.summary["articles_new"] + result.summary["articles_seen_before"]
         extracted = sum(c.articles_extracted for c in result.counts)
 
@@ -93,6 +105,42 @@ def main() -> None:
     print(f"trafilatura alone: {alone_ok} articles in {alone:.2f} s = {alone_rate:.1f} articles/s "
           f"(one process; {before:.2f} s before the pipeline, {after:.2f} s after)")
     print(f"ratio end-to-end / trafilatura-alone: {e2e_rate / alone_rate:.2f}x (target >= 1.3x)")
+    if done:
+        print(f"start-up: {done[0] - started:.2f} s from the pass's start to its first page "
+              f"done; tail: {started + e2e - done[-1]:.2f} s "
+              "from its last page done to its end")
+    if workers:
+        print(f"extraction workers: {workers}, busy {busy:.1f} core-s = "
+              f"{busy / (workers * e2e):.0%} of the pass")
+
+
+def extraction_cpu() -> tuple[float, int]:
+    """CPU seconds used so far by this process's extraction workers (the children of
+    its forkserver), and how many there are (from /proc; Linux only)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    busy, workers = 0.0, 0
+    for server in children.get(os.getpid(), []):
+        try:
+            if b"forkserver" not in Path(f"/proc/{server}/cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
+        for worker in children.get(server, []):
+            try:
+                fields = Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            busy += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            workers += 1
+    return busy, workers
 
 
 if __name__ == "__main__":

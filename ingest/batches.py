@@ -94,10 +94,11 @@ class Batches:
         """A fetched page's records (one, or a split page's items) and its raw page.
         ``target`` is the entry's link unwrapped, ``date_kind`` what its date is."""
         first = records[0]
-        self.add_raw(load.RawPage(first.raw_sha256, first.raw_gzip, len(fetched.body),
+        self.add_raw(load.RawPage(first.raw_sha256, first.raw_gzip or None, len(fetched.body),
                                   fetched.content_type, first.encoding, fetched.url,
                                   fetched.fetched_at, fetched.status,
-                                  tuple(fetched.headers.multi_items())))
+                                  tuple(fetched.headers.multi_items()),
+                                  record=first.raw_record))
         for extracted in records:
             if extracted.item_url:
                 # An item of a split page: its own URL only, since the page's URLs name

@@ -25,6 +25,7 @@ from ingest.dedup import band_keys, content_hash, word_count
 from ingest.errors import ExtractError
 from ingest.fallback import TrafilaturaMetadata
 from ingest.parse import usable_encoding
+from ingest.rawstore import Capture, page_records
 from ingest.split import SplitRule, split_page
 
 _META_CHARSET = re.compile(
@@ -187,6 +188,9 @@ class ExtractJob:
     clean: tuple[CleanRule, ...] = ()  # the source's own cleaning rules
     clean_off: tuple[str, ...] = ()  # global cleaning rules the source does without
     split: SplitRule | None = None  # the source's list pages: one record per item
+    # For a WARC raw store: the response's status, headers and time, so that the page's
+    # WARC records are made here, beside the extraction, not in the pass's process.
+    capture: Capture | None = None
 
 
 @dataclass(slots=True)
@@ -202,7 +206,7 @@ class Extracted:
     word_count: int
     content_hash: str
     raw_sha256: str
-    raw_gzip: bytes
+    raw_gzip: bytes  # empty when the job asked for raw_record instead
     encoding: str
     extractor: str
     bands: list[int] | None
@@ -211,6 +215,7 @@ class Extracted:
     item_url: str | None = None  # the item's own URL (page URL + #item-...) on a split page
     page_type: str = "article"  # what kind of page it is (ingest.pagetype.KINDS)
     page_type_evidence: str = ""  # why, for a rejection's detail
+    raw_record: tuple[bytes, int] | None = None  # the page's WARC records (job.capture)
 
 
 #: Dates that are not the page's own word: an explicit date left in its text
@@ -353,7 +358,10 @@ def _extract_page(job: ExtractJob) -> tuple[Extracted, str, str, tzinfo]:
         word_count=word_count(text),
         content_hash=content_hash(text),
         raw_sha256=hashlib.sha256(job.body).hexdigest(),
-        raw_gzip=zlib.compress(job.body, 3),  # level 3: 2.3x faster than 6, 12% larger
+        # level 3: 2.3x faster than 6, 12% larger
+        raw_gzip=zlib.compress(job.body, 3) if job.capture is None else b"",
+        raw_record=(page_records(job.url, job.body, job.capture)
+                    if job.capture is not None else None),
         encoding=encoding,
         extractor=extractor_version(),
         bands=band_keys(text),
@@ -441,13 +449,12 @@ def warm_up() -> None:
     (then nearly free, unless the forkserver could not)."""
     import py3langid
     import trafilatura  # noqa: F401
-    from htmldate.extractors import get_external_parser
 
     py3langid.classify("warm up the language model")
-    # htmldate's last resort, dateparser, loads every locale the first time a string
-    # matches none (seconds): here, while the first pages are still downloading,
-    # rather than in the middle of one.
-    get_external_parser().get_date_data("warm 2021 up")
+    # Not htmldate's last resort, dateparser: it loads every locale (1.9 s) the first
+    # time a string matches none, which few pages need (20 of the 1,301 of
+    # bench/e2e.py), and every extraction waits for this warm-up: a worker that meets
+    # such a page loads them then.
 
 
 def failure(exc: Exception) -> ExtractError:

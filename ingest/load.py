@@ -55,6 +55,8 @@ class RawPage:
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     warc: tuple[str, int, int] | None = None
+    record: tuple[bytes, int] | None = None  # its WARC records, made ready (and the
+    # response's length) by the extraction worker, for a WARC raw store
 
     @classmethod
     def of(cls, body: bytes, content_type: str | None, encoding: str | None, url: str,

@@ -420,6 +420,10 @@ class _Ingestion:
             feed_published_at=entry.published_at if date_kind == "published" else None,
             feed_author=entry.author, timezone=source.timezone, clean=tuple(source.clean),
             clean_off=tuple(source.clean_off), split=source.split,
+            capture=rawstore.Capture(
+                fetched.status, tuple(fetched.headers.multi_items()), fetched.content_type,
+                fetched.fetched_at, self.raw_store.user_agent,
+            ) if isinstance(self.raw_store, rawstore.WarcStore) else None,
         )
         try:
             records = await self.pool.run(extract.extract_items, job,

