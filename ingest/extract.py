@@ -449,12 +449,14 @@ def warm_up() -> None:
     (then nearly free, unless the forkserver could not)."""
     import py3langid
     import trafilatura  # noqa: F401
+    from htmldate.extractors import get_external_parser
 
     py3langid.classify("warm up the language model")
-    # Not htmldate's last resort, dateparser: it loads every locale (1.9 s) the first
-    # time a string matches none, which few pages need (20 of the 1,301 of
-    # bench/e2e.py), and every extraction waits for this warm-up: a worker that meets
-    # such a page loads them then.
+    # htmldate's last resort, dateparser, loads every locale the first time a string
+    # matches none (seconds): here, while the first pages are still downloading,
+    # rather than in the middle of one. (Loaded lazily instead, each worker that meets
+    # such a page loads them: slower over a pass of bench/e2e.py, measured twice.)
+    get_external_parser().get_date_data("warm 2021 up")
 
 
 def failure(exc: Exception) -> ExtractError:

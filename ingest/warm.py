@@ -1,10 +1,9 @@
 """Imported by the worker processes' forkserver (:mod:`ingest.pool`), and only there.
 
-Importing it loads what every extraction worker needs before its first page:
-trafilatura and the language model (about a second). Loaded once in the forkserver,
-they are inherited by every worker it forks, instead of being loaded again in each
-of them. What only some pages need is not loaded here (see
-:func:`ingest.extract.warm_up`).
+Importing it loads what every extraction worker needs before its first page: the
+language model and the date parser's locales (seconds). Loaded once in the
+forkserver, they are inherited by every worker it forks, instead of being loaded
+again in each of them.
 """
 
 import contextlib
