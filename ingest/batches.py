@@ -27,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from ingest import db, derive, failpoints, load, rejections, resolve, spool, validate
+from ingest import db, derive, failpoints, load, rawstore, rejections, resolve, spool, validate
 from ingest.dedup import collapse_batch
 from ingest.errors import InternalError, ItemError, WarehouseError
 from ingest.extract import Extracted
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     articles: list[Article] = field(default_factory=list)
-    raws: list[load.RawPage] = field(default_factory=list)
+    raws: list[rawstore.RawPage] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     failures: list[tuple[str, Rejection]] = field(default_factory=list)  # (entry key, why)
     keys: dict[str, str] = field(default_factory=dict)  # record URL -> its entry's key
@@ -94,7 +94,7 @@ class Batches:
         """A fetched page's records (one, or a split page's items) and its raw page.
         ``target`` is the entry's link unwrapped, ``date_kind`` what its date is."""
         first = records[0]
-        self.add_raw(load.RawPage(first.raw_sha256, first.raw_gzip or None, len(fetched.body),
+        self.add_raw(rawstore.RawPage(first.raw_sha256, first.raw_gzip or None, len(fetched.body),
                                   fetched.content_type, first.encoding, fetched.url,
                                   fetched.fetched_at, fetched.status,
                                   tuple(fetched.headers.multi_items()),
@@ -117,7 +117,7 @@ class Batches:
                 via=entry.via, found_in=rejections.storable(entry.found_in),
             ), entry_key)
 
-    def add_raw(self, page: load.RawPage) -> None:
+    def add_raw(self, page: rawstore.RawPage) -> None:
         self.pending.raws.append(page)
 
     def fail(
@@ -190,7 +190,7 @@ class Batches:
     def store(
         self,
         valid: list[Article],
-        raws: list[load.RawPage],
+        raws: list[rawstore.RawPage],
         rejected: list[Rejection],
         failures: list[tuple[str, Rejection]],
         keys: dict[str, str],
@@ -224,7 +224,7 @@ class Batches:
             conn, self.window, fresh, only=[aid for aid, _ in fresh]))
 
     def _load(
-        self, conn: psycopg.Connection[Any], valid: list[Article], raws: list[load.RawPage]
+        self, conn: psycopg.Connection[Any], valid: list[Article], raws: list[rawstore.RawPage]
     ) -> tuple[load.LoadResult, list[Rejection]]:
         result, refused = load.load_what_fits(conn, self.run_id, valid, raws,
                                               connection_lost=self.warehouse.lost,

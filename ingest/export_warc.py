@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 
 from ingest import rawstore
-from ingest.load import RawPage
+from ingest.rawstore import RawPage
 
 log = logging.getLogger(__name__)
 

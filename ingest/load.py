@@ -15,13 +15,11 @@ that a kill right after the commit cannot leave them unsearchable.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -30,40 +28,14 @@ from ingest import derive
 from ingest.db import LOAD_LOCK
 from ingest.dedup import band_keys, collapse_batch
 from ingest.models import Article
+
+# RawPage is also named here for batches spooled by earlier versions (pickled as
+# ingest.load.RawPage).
+from ingest.rawstore import RawPage as RawPage
+from ingest.rawstore import RawStore
 from ingest.resolve import site
 
-if TYPE_CHECKING:
-    from ingest.rawstore import RawStore
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class RawPage:
-    """A fetched page as it came, compressed, content-addressed (``news.raw_pages``).
-    ``status`` and ``headers`` are its HTTP response's (kept by a WARC raw store);
-    ``warc`` is where such a store put it (file, offset, length), and then the row
-    holds no body (:mod:`ingest.rawstore`)."""
-
-    sha256: str
-    body_zlib: bytes | None
-    size: int
-    content_type: str | None
-    encoding: str | None
-    url: str
-    fetched_at: datetime
-    status: int = 200
-    headers: tuple[tuple[str, str], ...] = ()
-    warc: tuple[str, int, int] | None = None
-    record: tuple[bytes, int] | None = None  # its WARC records, made ready (and the
-    # response's length) by the extraction worker, for a WARC raw store
-
-    @classmethod
-    def of(cls, body: bytes, content_type: str | None, encoding: str | None, url: str,
-           fetched_at: datetime, status: int = 200,
-           headers: Iterable[tuple[str, str]] = ()) -> RawPage:
-        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body),
-                   content_type, encoding, url, fetched_at, status, tuple(headers))
 
 
 @dataclass(slots=True)

@@ -429,7 +429,7 @@ class _Ingestion:
             records = await self.pool.run(extract.extract_items, job,
                                           timeout=self.settings.extract_timeout)
         except Exception as exc:  # this page's problem only
-            self.batches.add_raw(load.RawPage.of(  # nothing fetched is lost
+            self.batches.add_raw(rawstore.RawPage.of(  # nothing fetched is lost
                 fetched.body, fetched.content_type, fetched.charset, fetched.url,
                 fetched.fetched_at, fetched.status, fetched.headers.multi_items()))
             self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)

@@ -53,8 +53,6 @@ from ingest import failpoints
 if TYPE_CHECKING:
     import psycopg
 
-    from ingest.load import RawPage
-
 #: HTTP headers that described the bytes on the wire, not the body as kept (decoded).
 _WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
@@ -74,6 +72,34 @@ class Capture:
     content_type: str | None
     fetched_at: datetime
     user_agent: str
+
+
+@dataclass(slots=True)
+class RawPage:
+    """A fetched page as it came, compressed, content-addressed (``news.raw_pages``).
+    ``status`` and ``headers`` are its HTTP response's (kept by a WARC raw store);
+    ``warc`` is where such a store put it (file, offset, length), and then the row
+    holds no body."""
+
+    sha256: str
+    body_zlib: bytes | None
+    size: int
+    content_type: str | None
+    encoding: str | None
+    url: str
+    fetched_at: datetime
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    warc: tuple[str, int, int] | None = None
+    record: tuple[bytes, int] | None = None  # its WARC records, made ready (and the
+    # response's length) by the extraction worker, for a WARC raw store
+
+    @classmethod
+    def of(cls, body: bytes, content_type: str | None, encoding: str | None, url: str,
+           fetched_at: datetime, status: int = 200,
+           headers: Iterable[tuple[str, str]] = ()) -> RawPage:
+        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body),
+                   content_type, encoding, url, fetched_at, status, tuple(headers))
 
 
 class RawStoreError(Exception):

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from ingest import db, load
+from ingest import db, load, rawstore
 from ingest.models import Article, Rejection
 from ingest.rawstore import RawStore
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class SpooledBatch:
     run_id: str
     valid: list[Article] = field(default_factory=list)
-    raws: list[load.RawPage] = field(default_factory=list)
+    raws: list[rawstore.RawPage] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest import load
+from ingest import load, rawstore
 from ingest.dedup import band_keys, content_hash, word_count
 from ingest.models import Article
 
@@ -146,7 +146,7 @@ def test_a_url_two_new_records_share_goes_to_the_first(conn: psycopg.Connection[
 
 
 def test_raw_pages_are_content_addressed(conn: psycopg.Connection[Any]) -> None:
-    raw = load.RawPage("ab" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
+    raw = rawstore.RawPage("ab" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
     load.load_articles(conn, "r1", [], [raw, raw])
     load.load_articles(conn, "r2", [], [raw])
     assert conn.execute("SELECT count(*) FROM news.raw_pages").fetchone() == (1,)
@@ -207,7 +207,7 @@ def test_a_record_the_database_refuses_is_returned_and_the_rest_loaded(
     batch: the others load, that one comes back with the database's reason."""
     batch = [art(n) for n in range(6)]
     batch[3].feed_title = "bad\x00title"
-    raw = load.RawPage("cd" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
+    raw = rawstore.RawPage("cd" * 32, b"zlib", 4, "text/html", "utf-8", "https://ex.org/1", SEEN)
     result, refused = load.load_what_fits(conn, "r1", batch, [raw],
                                           connection_lost=lambda: conn.broken)
     assert result.new == 5 and [a.url for a, _ in refused] == [batch[3].url]

@@ -24,8 +24,9 @@ from conftest import ROOT
 from ingest import rawstore
 from ingest.config import parse_config
 from ingest.demo.site import DemoSite, sources_yaml
-from ingest.load import RawPage, load_articles
+from ingest.load import load_articles
 from ingest.pipeline import run_pass
+from ingest.rawstore import RawPage
 from ingest.reextract import reextract
 
 COLUMNS = f"SELECT {rawstore.BODY_COLUMNS}, first_url FROM news.raw_pages ORDER BY sha256"
