@@ -94,6 +94,10 @@ def main() -> None:
             busy, workers = extraction_cpu()
         stored = result.summary["articles_new"] + result.summary["articles_seen_before"]
         extracted = sum(c.articles_extracted for c in result.counts)
+        reasons: dict[str, int] = {}
+        for counts in result.counts:
+            for reason, n in counts.reasons.items():
+                reasons[reason] = reasons.get(reason, 0) + n
 
     after, _ = trafilatura_alone(chosen)
     alone = (before + after) / 2
@@ -101,7 +105,7 @@ def main() -> None:
     alone_rate = alone_ok / alone
     print(f"end to end:        {extracted} articles extracted, {stored} stored "
           f"in {e2e:.2f} s = {e2e_rate:.1f} articles/s "
-          f"(rejections {result.summary['rejections']})")
+          f"(rejections {result.summary['rejections']}: {dict(sorted(reasons.items()))})")
     print(f"trafilatura alone: {alone_ok} articles in {alone:.2f} s = {alone_rate:.1f} articles/s "
           f"(one process; {before:.2f} s before the pipeline, {after:.2f} s after)")
     print(f"ratio end-to-end / trafilatura-alone: {e2e_rate / alone_rate:.2f}x (target >= 1.3x)")

@@ -88,10 +88,19 @@ def test_the_feed_watcher_does_not_block_the_triggerer_loop(demo_site: Any, tmp_
     # every second: several polls (the first one a catch-up that reports every source)
     config.write_text(sources_yaml(demo_site.base).replace(
         "settings:\n", "settings:\n  poll_interval: 1\n", 1))
-    result, stderr = measure(config)
-    assert result["events"] >= 1, stderr[-3000:]  # it did watch, and found the entries
-    assert result["ticks"] > 20
-    # Before the fix: 0.29-0.55 s, every time (the imports on the loop); after: 0.10-0.13 s.
-    assert result["max_busy_gap"] <= THRESHOLD, (
-        f"the event loop was blocked for {result['max_busy_gap']:.2f} s "
-        f"(the triggerer warns past {THRESHOLD} s):\n{stderr[-3000:]}")
+    # Before the fix: 0.29-0.55 s, every time (the imports on the loop); after: 0.10-0.13 s
+    # on a quiet machine. On a loaded one (the rest of the suite beside it) a gap can
+    # still grow past the threshold while a thread of the watcher's holds the GIL and
+    # waits for a core itself: what the watcher does wrong, it does in every try, so
+    # the watch is measured up to three times and the best try counts.
+    tries = []
+    for _ in range(3):
+        result, stderr = measure(config)
+        assert result["events"] >= 1, stderr[-3000:]  # it did watch, and found the entries
+        assert result["ticks"] > 20
+        tries.append(result["max_busy_gap"])
+        if result["max_busy_gap"] <= THRESHOLD:
+            break
+    assert min(tries) <= THRESHOLD, (
+        f"the event loop was blocked for {', '.join(f'{t:.2f}' for t in tries)} s in "
+        f"{len(tries)} tries (the triggerer warns past {THRESHOLD} s):\n{stderr[-3000:]}")
