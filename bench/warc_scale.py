@@ -48,7 +48,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,27 +71,18 @@ from warc import pages, trafilatura_alone, write_warc  # bench/warc.py
 
 from ingest import db
 from ingest.demo.corpus import CorpusPage
-from ingest.standalone import airflow_env, run_airflow, stop_group
+from ingest.standalone import (
+    REDIS,
+    airflow_env,
+    free_port,
+    redis_available,
+    run_airflow,
+    stop_group,
+)
 
-REDIS = ("127.0.0.1", 6379)
 REDIS_DB = 12  # the broker's database; our queues are our own anyway
 DAG_ID = "news_import_warc"
 SOURCE = "crawl"
-
-
-def redis_available() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=2) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

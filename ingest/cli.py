@@ -349,11 +349,7 @@ def cmd_reextract(args: argparse.Namespace) -> int:
           f"re-derived in {time.perf_counter() - started:.1f} s: {result.changed_text} with "
           f"new text, {result.changed_metadata} with new metadata only, {result.unchanged} "
           f"unchanged, {result.new_items} new item(s); kept as stored: {rejected}")
-    if result.unreadable:
-        print(f"news-ingest: {result.unreadable} raw page(s) could not be read back (see the "
-              "log); their articles are kept as stored", file=sys.stderr)
-        return 1
-    return 0
+    return _unreadable(result.unreadable, "their articles are kept as stored")
 
 
 def _day(value: str) -> date:
@@ -406,11 +402,17 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
                              until=args.until, user_agent=user_agent(contact))
     print(f"{result.path}: {result.pages} raw page(s), {result.bytes / 1e6:.1f} MB "
           f"({result.copied} copied from the WARC raw store)")
-    if result.unreadable:
-        print(f"news-ingest: {result.unreadable} raw page(s) could not be read back and are "
-              "not in the file (see the log)", file=sys.stderr)
-        return 1
-    return 0
+    return _unreadable(result.unreadable, "they are not in the file")
+
+
+def _unreadable(count: int, consequence: str) -> int:
+    """The exit code of a command that met raw pages it could not read back (1, saying
+    so), or 0."""
+    if not count:
+        return 0
+    print(f"news-ingest: {count} raw page(s) could not be read back (see the log); "
+          f"{consequence}", file=sys.stderr)
+    return 1
 
 
 def cmd_import_warc(args: argparse.Namespace) -> int:

@@ -94,7 +94,7 @@ def _page(out: Any, row: tuple[Any, ...], result: ExportResult, user_agent: str)
         else:
             body = rawstore.body_of(sha, body_zlib, warc_file, offset, length)
             page = RawPage.of(body, content_type, encoding, url, fetched_at)
-            rawstore.write_page(out, page, user_agent)
+            out.write(rawstore.records_of(page, user_agent)[0])
     except rawstore.RawStoreError as exc:
         log.error("raw page %s of %s left out: %s", sha[:12], url, exc)
         result.unreadable += 1

@@ -168,7 +168,6 @@ class ProcessPool:
         (Not ``shutdown(cancel_futures=True)``: that would cancel the waiting jobs'
         callers instead.)"""
         self._forget(executor)
-        _kill_workers(executor)
         _end(executor, cancel=False)
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
@@ -188,12 +187,6 @@ class ProcessPool:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _kill_workers(executor: ProcessPoolExecutor, workers: dict[int, Any] | None = None) -> None:
-    for process in list((workers or getattr(executor, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):  # gone already, or never started
-            process.kill()
-
-
 def _end(executor: ProcessPoolExecutor, cancel: bool = True) -> None:
     """Shut a broken or given-up executor down, and kill whatever worker it still has.
 
@@ -205,7 +198,9 @@ def _end(executor: ProcessPoolExecutor, cancel: bool = True) -> None:
     under way after it, and none can start: then every worker left is killed."""
     workers = getattr(executor, "_processes", None)  # the dict: shutdown lets go of it
     executor.shutdown(wait=False, cancel_futures=cancel)
-    _kill_workers(executor, workers)
+    for process in list((workers or {}).values()):
+        with contextlib.suppress(Exception):  # gone already, or never started
+            process.kill()
 
 
 @atexit.register

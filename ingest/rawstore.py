@@ -175,21 +175,12 @@ class WarcStore:
         written: dict[str, tuple[str, int, int]] = {}
         with self._file.open("ab") as out:
             for page in pages:
-                data, response = self._records(page)
+                data, response = records_of(page, self.user_agent)
                 written[page.sha256] = (str(self._file), out.tell(), response)
                 out.write(data)
             out.flush()
             os.fsync(out.fileno())  # before any row that points here is committed
         return written
-
-    def _records(self, page: RawPage) -> tuple[bytes, int]:
-        if page.record is not None:  # made by the extraction worker
-            return page.record
-        return page_records(page.url, page_body(page), self.capture_of(page))
-
-    def capture_of(self, page: RawPage) -> Capture:
-        return Capture(page.status, page.headers, page.content_type, page.fetched_at,
-                       self.user_agent)
 
     def _put_object(self, pages: Sequence[RawPage]) -> dict[str, tuple[str, int, int]]:
         import fsspec
@@ -199,7 +190,7 @@ class WarcStore:
         write_warcinfo(buffer, url.rsplit("/", 1)[-1])
         written: dict[str, tuple[str, int, int]] = {}
         for page in pages:
-            data, response = self._records(page)
+            data, response = records_of(page, self.user_agent)
             written[page.sha256] = (url, buffer.tell(), response)
             buffer.write(data)
         with fsspec.open(url, "wb") as out:  # one object, whole or not at all
@@ -274,11 +265,13 @@ def page_records(url: str, body: bytes, capture: Capture) -> tuple[bytes, int]:
     return first + gzip.compress(plain.getvalue(), GZIP_LEVEL), len(first)
 
 
-def write_page(out: Any, page: RawPage, user_agent: str) -> None:
-    """Write ``page`` as a response record and its request (see :func:`page_records`)."""
-    data, _ = page_records(page.url, page_body(page), Capture(
+def records_of(page: RawPage, user_agent: str) -> tuple[bytes, int]:
+    """``page``'s records (see :func:`page_records`): those its extraction worker made,
+    else made now from its body."""
+    if page.record is not None:
+        return page.record
+    return page_records(page.url, page_body(page), Capture(
         page.status, page.headers, page.content_type, page.fetched_at, user_agent))
-    out.write(data)
 
 
 def page_body(page: RawPage) -> bytes:

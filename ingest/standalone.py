@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -46,6 +47,27 @@ COMPONENTS = (
     ("api-server", ["api-server"]),  # host and port: AIRFLOW__API__HOST / __PORT
 )
 LOG_SERVER = "log-server"
+
+
+#: Where the Celery setups of the tests and benchmarks find their broker.
+REDIS = ("127.0.0.1", 6379)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_available(address: tuple[str, int] = REDIS) -> bool:
+    """Whether a Redis answers PING at ``address``."""
+    try:
+        with socket.create_connection(address, timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def loopback_hostname() -> str:

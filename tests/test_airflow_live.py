@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import time
 import urllib.request
@@ -38,16 +37,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, LoopbackServer
+from ingest.standalone import free_port
 
 pytestmark = pytest.mark.slow
 POLL = 5  # seconds between two looks at a feed
 ARTIFACTS = Path(os.environ.get("NEWS_INGEST_ARTIFACTS", ROOT / "tests" / "artifacts"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def page_html(title: str, n: int) -> str:

@@ -10,7 +10,6 @@ in PostgreSQL (the embedded one), and runs news_ingest to success through them.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,24 +21,9 @@ import psycopg
 import pytest
 
 from conftest import ROOT
+from ingest.standalone import REDIS, free_port, redis_available
 
 pytestmark = pytest.mark.slow
-REDIS = ("127.0.0.1", 6379)
-
-
-def redis_available() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=2) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379 (this test "

@@ -106,10 +106,7 @@ def test_airflow_command_keeps_the_dags_paused_when_asked(tmp_path: Path) -> Non
     import socket
     import threading
 
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+    from ingest.standalone import free_port
 
     port, log_port, demo_port = free_port(), free_port(), free_port()
     env = {**os.environ, "NEWS_INGEST_HOME": str(tmp_path / "home"),

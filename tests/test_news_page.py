@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ import psycopg
 import pytest
 
 from conftest import ROOT, LoopbackServer
+from ingest.standalone import free_port
 
 THIN = "<p>{title} was reported briefly by the ministry in paragraph {n}.</p>"
 
@@ -64,12 +64,6 @@ def thin_site(server: LoopbackServer) -> str:
                     for p in ["/thin/ok", "/thin/0", "/thin/1", "/thin/2"])
     return server.static("/thin.xml", f"<rss version='2.0'><channel><title>thin</title>{items}"
                          "</channel></rss>", content_type="application/rss+xml")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
