@@ -114,7 +114,7 @@ class ArchivePass:
         self.run.progress("item", source.name, sum(r.kind != "page" for r in pages))
         if any(r.kind == "page" for r in pages):
             self.run.pool.start_soon()
-            self.run.batches.validator.start_soon()
+            self.run.batches.validator.start_soon(after=self.run.pool)
 
     async def _archived(self, source: SourceConfig, path: Path, record: archives.Record,
                         mark: archives.Mark, ledger: archives.Ledger, new_before: int) -> None:

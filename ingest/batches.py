@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -133,15 +133,27 @@ class Batches:
         if entry_key is not None:
             self.pending.failures.append((entry_key, rejection))
 
-    async def flush(self) -> None:
+    async def flush(self, validated: Callable[[], None] | None = None) -> None:
         """Validate and store what is pending; into the spool instead when the
-        warehouse is gone (:attr:`down`)."""
+        warehouse is gone (:attr:`down`). ``validated`` is called once the batch is
+        validated, before it is stored (at once when nothing is pending): what waits
+        for the last validation, not for the last load (the pass's Data Docs), starts
+        then."""
         pending, self.pending = self.pending, _Pending()
         if not (pending.articles or pending.raws or pending.rejections or pending.failures):
+            if validated is not None:
+                validated()
             return
         distinct, merged = collapse_batch(pending.articles)
         valid, invalid = await self.validate(distinct) if distinct else ([], [])
         self.validated += bool(distinct)
+        if validated is not None:
+            validated()
+        await self._keep(pending, valid, invalid, merged)
+
+    async def _keep(self, pending: _Pending, valid: list[Article], invalid: list[Rejection],
+                    merged: list[tuple[Article, Article]]) -> None:
+        """A validated batch into the warehouse, or the spool."""
         invalid += twins_rejected(merged, invalid)
         failures = [*pending.failures,
                     *((key, r) for r in invalid if (key := pending.keys.get(r.url or "")))]

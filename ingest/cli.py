@@ -204,6 +204,9 @@ def _dsn(args: argparse.Namespace, env: Environment) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ingest.pool import start_forkserver
+
+    start_forkserver()  # the extraction workers' warm-up runs beside what follows
     from ingest import console
     from ingest.errors import QualityGateError
     from ingest.pipeline import run_pass
@@ -222,6 +225,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"news-ingest: {exc}", file=sys.stderr)
         return exc.exit_code
     console.print_summary(result.counts, result.summary, result.seconds)
+    if result.timings is not None:
+        print(f"timing: {result.timings.text()}")
     if result.docs:
         print(f"data docs: {result.docs}")
     return 0

@@ -436,6 +436,9 @@ def _language(body: bytes, text: str) -> str | None:
     if len(text) >= 200:
         import py3langid
 
+        from ingest import langmodel
+
+        langmodel.load()  # at once when warm_up ran
         # 1,000 characters: the same answer as 2,000 on every corpus text, at half the cost
         lang, _ = py3langid.classify(text[:1000])
         return str(lang)
@@ -443,20 +446,45 @@ def _language(body: bytes, text: str) -> str | None:
     return match.group(1).decode("ascii").lower() if match else None
 
 
-def warm_up() -> None:
-    """Pay the imports and model loads once, not per page: in the workers' forkserver
-    (:mod:`ingest.warm`), whose workers inherit them, and as each worker's initializer
-    (then nearly free, unless the forkserver could not)."""
-    import py3langid
-    import trafilatura  # noqa: F401
-    from htmldate.extractors import get_external_parser
+#: A page extracted by :func:`warm_up`: what the first real page would load on first
+#: use (the metadata and page-type rules, justext's stoplists, compiled patterns) is
+#: loaded by it instead. Its date is ISO, so htmldate's fast path reads it.
+_WARM_PAGE = (
+    "<html lang='en'><head><title>Council approves the new harbour budget</title>"
+    "<meta property='og:title' content='Council approves the new harbour budget'>"
+    "<meta name='author' content='Jane Smith'>"
+    "<meta property='article:published_time' content='2024-05-02T09:30:00+00:00'></head>"
+    "<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
+    "<h1>Council approves the new harbour budget</h1><p class='byline'>By Jane Smith</p>"
+    "<time datetime='2024-05-02T09:30:00+00:00'>2 May 2024</time>"
+    + "".join(f"<p>The council voted on Tuesday to approve a budget of {n} million for the "
+              "harbour, after a debate that lasted most of the afternoon and drew residents "
+              "from across the town to the public gallery.</p>" for n in range(2, 6))
+    + "</article><footer>Contact us</footer></body></html>"
+).encode()
 
-    py3langid.classify("warm up the language model")
-    # htmldate's last resort, dateparser, loads every locale the first time a string
-    # matches none (seconds): here, while the first pages are still downloading,
-    # rather than in the middle of one. (Loaded lazily instead, each worker that meets
-    # such a page loads them: slower over a pass of bench/e2e.py, measured twice.)
-    get_external_parser().get_date_data("warm 2021 up")
+
+def warm_up() -> None:
+    """Pay the imports, the language model and every first-use load once, not per
+    worker: in the workers' forkserver (:mod:`ingest.warm`), whose workers inherit
+    them, and as each worker's initializer (then free, unless the forkserver could
+    not). Each worker would otherwise spend half a second on its first page.
+
+    Not dateparser's locales, which htmldate's last resort loads the first time a
+    string matches none of them (1.9 s): 22 of the 1,301 pages of bench/e2e.py get
+    that far, most passes' pages none, so a worker loads them when its first such
+    page does. (Loaded here, every pass and every Airflow ingest task paid them
+    before its first page.)"""
+    from trafilatura.external import JT_STOPLIST, jt_stoplist_init
+
+    from ingest import langmodel
+
+    langmodel.load()
+    if JT_STOPLIST is None:
+        jt_stoplist_init()  # justext's stoplists, for trafilatura's second safety net
+    with contextlib.suppress(ExtractError):
+        extract_items(ExtractJob(source="warm-up", url="https://example.org/news/1",
+                                 body=_WARM_PAGE))
 
 
 def failure(exc: Exception) -> ExtractError:

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,13 +57,62 @@ from ingest.errors import (
 )
 from ingest.extract import ExtractJob
 from ingest.models import FeedEntry, SourceCounts
-from ingest.pool import ProcessPool
+from ingest.pool import ProcessPool, start_forkserver
 from ingest.robots import WarehouseStore
 
 log = logging.getLogger(__name__)
 
+#: Added to the validator's niceness. Enough to yield to extraction, not so much
+#: that it falls behind: at 10 it got nothing while both workers were busy, and every
+#: batch's validation waited for the last page (a tail of 3.5 s in bench/e2e.py).
+VALIDATOR_NICE = 5
+
 #: progress(event, source, n): events "entries" (n found), "item" (one entry done).
 ProgressFn = Callable[[str, str, int], None]
+
+
+@dataclass
+class Timings:
+    """Where a call's time went (``time.monotonic()`` seconds): its start-up, until its
+    first page was extracted; its tail, from its last page extracted to its end (the
+    last batch's validation and load, the Data Docs); how busy the extraction workers
+    were. Logged by the CLI and the ingest task, printed by bench/e2e.py."""
+
+    started: float = field(default_factory=time.monotonic)
+    first_page: float | None = None
+    last_page: float | None = None
+    ended: float | None = None
+    workers: int = 0
+    busy: float | None = None  # the extraction workers' CPU seconds during the call
+
+    def page_done(self) -> None:
+        self.last_page = time.monotonic()
+        if self.first_page is None:
+            self.first_page = self.last_page
+
+    def as_dict(self) -> dict[str, float | None]:
+        """The figures, in rounded seconds (and a share)."""
+        start = self.started
+        end = self.ended if self.ended is not None else time.monotonic()
+        share = (self.busy / (self.workers * (end - start))
+                 if self.busy is not None and self.workers and end > start else None)
+        return {
+            "seconds": round(end - start, 3),
+            "startup": None if self.first_page is None else round(self.first_page - start, 3),
+            "tail": None if self.last_page is None else round(end - self.last_page, 3),
+            "workers": self.workers,
+            "workers_busy": None if share is None else round(share, 3),
+        }
+
+    def text(self) -> str:
+        """One line for a log."""
+        values = self.as_dict()
+        if values["startup"] is None:
+            return f"{values['seconds']:.1f} s, no page extracted"
+        busy = ("" if values["workers_busy"] is None else
+                f"; {self.workers} extraction worker(s) busy {values['workers_busy']:.0%}")
+        return (f"{values['seconds']:.1f} s: first page extracted after {values['startup']:.2f} s,"
+                f" last {values['tail']:.2f} s before the end{busy}")
 
 
 @dataclass
@@ -72,6 +121,7 @@ class SourcesResult:
     fetch: fetch.FetchStats
     docs: Path | None  # the Data Docs index, when this call validated anything
     listed: dict[str, origins.Listed] | None = None  # what each source listed (backfill)
+    timings: Timings | None = None
 
 
 @dataclass
@@ -82,6 +132,7 @@ class PassResult:
     fetch: fetch.FetchStats
     seconds: float
     docs: Path | None = None
+    timings: Timings | None = None
 
 
 def ingest_sources(
@@ -96,6 +147,7 @@ def ingest_sources(
     spool_dir: Path | None = None,
     full_refresh: bool = False,
     backfill: origins.Window | None = None,
+    timings: Timings | None = None,
 ) -> SourcesResult:
     """Fetch, parse, resolve, fetch, extract, dedup, validate and load the sources.
 
@@ -103,7 +155,11 @@ def ingest_sources(
     source failed a quality gate (``news.quality`` and the run's message say which),
     and :class:`WarehouseError` when the warehouse went away for longer than
     ``settings.warehouse_retry``, after keeping what was fetched in the spool.
+    ``timings``: started by the caller, to count its own start-up too.
     """
+    timings = timings or Timings()
+    if sources:
+        start_forkserver()  # its warm-up overlaps the run's set-up and the sources' reading
     env = Environment()
     quality_dir = quality_dir or env.quality_dir
     spool_dir = spool_dir or spool.directory(env.home, dsn)
@@ -117,12 +173,14 @@ def ingest_sources(
                     conn, spool_dir, timedelta(days=config.settings.story_window_days),
                     raw_store))
             ingestion = _Ingestion(config.settings, list(sources), warehouse, run_id, progress,
-                                   quality_dir, spool_dir, full_refresh, backfill, raw_store)
+                                   quality_dir, spool_dir, full_refresh, backfill, raw_store,
+                                   timings)
             asyncio.run(ingestion.run(transport))
         finally:
             warehouse.close()
+            timings.ended = time.monotonic()
     result = SourcesResult(list(ingestion.counts.values()), ingestion.fetch_stats,
-                           ingestion.docs, ingestion.listed)
+                           ingestion.docs, ingestion.listed, timings)
     if ingestion.gate_failures:
         raise QualityGateError(
             f"quality gate failed for {len(ingestion.gate_failures)} source(s): "
@@ -145,7 +203,8 @@ def run_pass(
     full_refresh: bool = False,
 ) -> PassResult:
     """One pass over the enabled sources, without Airflow."""
-    started = time.monotonic()
+    timings = Timings()
+    started = timings.started
     run_id = run_id or runs.new_run_id(trigger)
     with runs.RunGuard(dsn, run_id):  # from the start: the run is never left unguarded
         runs.begin_run(dsn, run_id, trigger, config.settings, spool_dir)
@@ -153,6 +212,7 @@ def run_pass(
             result = ingest_sources(
                 config, config.enabled_sources(source_names), dsn, run_id, progress=progress,
                 quality_dir=quality_dir, spool_dir=spool_dir, full_refresh=full_refresh,
+                timings=timings,
             )
         except QualityGateError as exc:
             summary = runs.end_run(dsn, run_id, "failed")  # the gate's message is on the run
@@ -166,8 +226,9 @@ def run_pass(
                 runs.end_run(dsn, run_id, "failed", f"{type(exc).__name__}: {exc}"[:1000])
             raise
         summary = runs.end_run(dsn, run_id)
+    timings.ended = time.monotonic()
     return PassResult(run_id, result.counts, summary, result.fetch, time.monotonic() - started,
-                      result.docs)
+                      result.docs, result.timings)
 
 
 class _Ingestion:
@@ -185,8 +246,10 @@ class _Ingestion:
         full_refresh: bool = False,
         backfill: origins.Window | None = None,
         raw_store: rawstore.RawStore | None = None,
+        timings: Timings | None = None,
     ) -> None:
         self.settings = settings
+        self.timings = timings or Timings()
         self.raw_store = raw_store
         self.sources = {s.name: s for s in sources}
         self.warehouse = warehouse
@@ -216,12 +279,18 @@ class _Ingestion:
         listing = [s for s in self.sources.values() if s.kind != "warc"]  # archives: no feed
         self.memories = await self.warehouse.call(lambda conn: origins.load_memories(
             conn, feeds.load_states(conn, [s.name for s in listing]), listing))
-        # Extraction workers, and one process for Great Expectations (seconds to
-        # import): both start when the first new entry shows up.
+        # Extraction workers start now, forked from the forkserver started with the
+        # call, while the sources are read (the warm-up, about a second of one core, is
+        # wasted only by a pass that finds nothing new).
         self.pool = ProcessPool.shared(self.settings.extract_workers, extract.warm_up)
-        # Spawned: its Great Expectations import runs while the forkserver warms up;
-        # niced: validating a batch yields the cores to extraction.
-        validator = ProcessPool.shared(1, validate.warm_up, method="spawn", nice=10)
+        self.timings.workers = self.pool.workers
+        busy_before = self.pool.cpu_seconds()  # a pool shared with earlier calls
+        if self.sources:
+            self.pool.start_soon()
+        # One process for Great Expectations (3 s to import), started when the first
+        # new entry shows up and the extraction workers are up (its import must not
+        # delay theirs), and niced: validating a batch yields the cores to extraction.
+        validator = ProcessPool.shared(1, validate.warm_up, method="spawn", nice=VALIDATOR_NICE)
         self.batches = batches.Batches(
             self.warehouse, validator, run_id=self.run_id,
             rules={s.name: validate.rules_for(s, self.settings) for s in self.sources.values()},
@@ -235,13 +304,22 @@ class _Ingestion:
             self.fetcher = fetcher
             await asyncio.gather(*(self._source(s) for s in self.sources.values()))
             self.fetch_stats = fetcher.stats
-        await self.flush()
+        docs: asyncio.Future[Path] | None = None
+
+        def build_docs() -> None:  # after the last validation, while the rest goes on
+            nonlocal docs
+            if self.batches.validated and self.batches.down is None:
+                docs = asyncio.ensure_future(validator.run(
+                    validate.build_docs, self.quality_dir, self.run_id,
+                    self.settings.keep_data_docs_runs))
+
+        await self.flush(build_docs)
         if self.batches.down is not None:
             raise WarehouseError(f"{self.batches.down}; {self.batches.spooled} fetched record(s) "
                                  f"kept in {self.spool_dir} for the next pass")
-        if self.batches.validated:
-            self.docs = await validator.run(validate.build_docs, self.quality_dir, self.run_id,
-                                            self.settings.keep_data_docs_runs)
+        busy_after = self.pool.cpu_seconds()
+        if busy_before is not None and busy_after is not None:
+            self.timings.busy = busy_after - busy_before
         if self.warehouse.reconnects:
             self.notes.append(f"the warehouse connection was lost and came back "
                               f"({self.warehouse.reconnects} reconnection(s))")
@@ -259,6 +337,8 @@ class _Ingestion:
         await self.warehouse.call(remember)
         self.gate_failures = await self.warehouse.call(lambda conn: runs.judge(
             conn, self.run_id, self.counts, self.gates, self.notes))
+        if docs is not None:
+            self.docs = await docs
 
     # --- stages -------------------------------------------------------------------
 
@@ -335,7 +415,7 @@ class _Ingestion:
         if fresh:
             state.last_new_item_at = now
             self.pool.start_soon()
-            self.batches.validator.start_soon()
+            self.batches.validator.start_soon(after=self.pool)
         await asyncio.gather(*(self._entry(source, e) for e in fresh))
 
     async def _skip_known(
@@ -429,20 +509,22 @@ class _Ingestion:
             records = await self.pool.run(extract.extract_items, job,
                                           timeout=self.settings.extract_timeout)
         except Exception as exc:  # this page's problem only
+            self.timings.page_done()
             self.batches.add_raw(rawstore.RawPage.of(  # nothing fetched is lost
                 fetched.body, fetched.content_type, fetched.charset, fetched.url,
                 fetched.fetched_at, fetched.status, fetched.headers.multi_items()))
             self.batches.fail(source.name, extract.failure(exc), url=fetched.url, entry_key=key)
             return False
+        self.timings.page_done()
         counts.articles_extracted += len(records)
         self.batches.add_page(source.name, entry, target, fetched, records, key, date_kind)
         return True
 
-    async def flush(self) -> None:
+    async def flush(self, validated: Callable[[], None] | None = None) -> None:
         async with self._flushing:
-            await self.batches.flush()
+            await self.batches.flush(validated)
 
 
 __all__ = [
-    "PassResult", "ProgressFn", "SourcesResult", "ingest_sources", "run_pass",
+    "PassResult", "ProgressFn", "SourcesResult", "Timings", "ingest_sources", "run_pass",
 ]

@@ -2,12 +2,12 @@
 
 Extraction (trafilatura) and validation (Great Expectations) are CPU-bound and
 would hold the event loop's GIL; they run in processes started from a
-``forkserver`` that has already imported trafilatura and loaded the language
-and date models (:mod:`ingest.warm`), so a new worker is ready in milliseconds
-and the models are loaded once, not once per worker. Starting waits for that
-(seconds, the first time), on a thread of the pool's, not the event loop's.
-Pools start on first use, so a pass with nothing new to
-process pays nothing for them, and they are shared by the passes of one
+``forkserver`` that has already imported trafilatura, loaded the language model
+and extracted a sample page (:mod:`ingest.warm`), so a new worker is ready in
+milliseconds and all that is paid once, not once per worker. Starting waits for
+that (about a second), on a thread of the pool's, not the event loop's.
+Pools start when a pass may need them (:meth:`ProcessPool.start_soon`), and they
+are shared by the passes of one
 process (``airflow dags test`` runs every task in one process; the Great
 Expectations import is paid once, not per task). A worker that dies (a page
 that crashes the parser) takes only its own job down: the pool is rebuilt and
@@ -60,6 +60,17 @@ def _context(method: str) -> Any:
     return ctx
 
 
+def start_forkserver() -> None:
+    """Start the extraction workers' forkserver now, if it is not running: its preload
+    (:mod:`ingest.warm`, about a second) then runs while the caller imports, connects
+    and reads its sources, instead of after. Cheap (one process started; nothing is
+    waited for), and idempotent."""
+    from multiprocessing import forkserver
+
+    _context("forkserver")  # the preload list, and a Celery worker's quirks
+    forkserver.ensure_running()
+
+
 class JobTimeout(Exception):
     """A job ran longer than the time :meth:`ProcessPool.run` allowed it."""
 
@@ -68,8 +79,9 @@ class ProcessPool:
     """A lazily started ``ProcessPoolExecutor`` with an async ``run``.
 
     ``method="spawn"`` starts its processes from a fresh interpreter instead of the
-    forkserver: they do not wait for the forkserver's preload, so their own imports
-    (Great Expectations: 3 s) run beside it, while the machine is otherwise idle."""
+    forkserver, whose preload they do not need (the validator imports Great
+    Expectations instead). ``nice`` lowers the workers' priority once their
+    initializer has run (:func:`_worker_init`)."""
 
     def __init__(self, workers: int | None = None, initializer: Callable[[], None] | None = None,
                  method: str = "forkserver", nice: int = 0):
@@ -126,10 +138,17 @@ class ProcessPool:
                 self._pool = pool
             return self._pool
 
-    def start_soon(self) -> None:
-        """Start the workers in the background (they warm up while pages download)."""
+    def start_soon(self, after: ProcessPool | None = None) -> None:
+        """Start the workers in the background (they warm up while pages download);
+        ``after`` another pool has started, so that this one's start-up does not
+        take the cores from that one's."""
         if self._pool is None:
-            self._starter.submit(self.start)
+            self._starter.submit(self._start_after, after)
+
+    def _start_after(self, other: ProcessPool | None) -> ProcessPoolExecutor:
+        if other is not None:
+            other.start()
+        return self.start()
 
     async def ready(self) -> ProcessPoolExecutor:
         """The started pool, waited for without holding the event loop."""
@@ -180,6 +199,28 @@ class ProcessPool:
             if self._pool is executor:
                 self._pool = None
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time its live workers have used (user + system, from /proc: Linux), or
+        None where that cannot be read. Workers replaced after a crash take theirs
+        with them."""
+        executor = self._pool
+        if not os.path.exists("/proc/self/stat"):
+            return None
+        if executor is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in list(getattr(executor, "_processes", None) or {}):
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # ended since
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -217,14 +258,16 @@ multiprocessing.util.Finalize(None, _close_shared, exitpriority=100)
 def _worker_init(
     owner: int, method: str, initializer: Callable[[], None] | None, nice: int = 0
 ) -> None:
-    """A worker's first steps: die with the pool's owner, lower its priority when asked,
-    then its own initializer."""
+    """A worker's first steps: die with the pool's owner, its own initializer, then a
+    lower priority when asked. The initializer (the validator's Great Expectations
+    import) runs at the owner's: every job waits for it, and at a low priority on
+    busy cores it would not end before the last page (its jobs all in the tail)."""
     _die_with(owner, kernel_signal=method == "forkserver")
+    if initializer is not None:
+        initializer()
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
-    if initializer is not None:
-        initializer()
 
 
 def _die_with(owner: int, kernel_signal: bool) -> None:

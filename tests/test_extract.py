@@ -285,3 +285,28 @@ def test_a_date_guess_that_raises_on_odd_markup_is_no_date(body: bytes) -> None:
         assert err.reason == "no_content"
     else:
         assert [r.published_at for r in records] == [None] and records[0].word_count < 5
+
+
+def test_a_warmed_up_worker_loads_nothing_more_for_its_first_page() -> None:
+    """What the forkserver's warm-up leaves to the first page of each worker is paid
+    by every worker: then it imports no module. dateparser's locales
+    are not warmed up (1.9 s that few pages need): the first page that needs them
+    loads them."""
+    import subprocess
+    import sys
+
+    page = next((CORPUS / "scrapinghub_aeb" / "html").glob("*.html"))
+    code = f"""
+import sys
+from pathlib import Path
+from ingest import extract
+extract.warm_up()
+assert "dateparser" not in sys.modules, "dateparser warmed up"
+before = set(sys.modules)
+body = Path({str(page)!r}).read_bytes()
+extract.extract_items(extract.ExtractJob(source="s", url="https://example.org/a/1", body=body))
+print(sorted(m for m in set(sys.modules) - before if m != "dateparser" and
+             not m.startswith(("dateparser.", "dateparser_", "regex", "tzlocal"))))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

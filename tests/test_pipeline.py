@@ -69,6 +69,15 @@ def test_demo_site_into_the_warehouse(demo_site: Any, dsn: str, conn: psycopg.Co
     run = conn.execute("SELECT status, sources, articles_new, finished_at FROM news.runs").fetchone()
     assert run is not None and run[0] == "success" and run[1] == 5 and run[2] == 8 and run[3]
 
+    # Where the pass's time went, as the CLI and the ingest task log it.
+    timings = result.timings
+    assert timings is not None and timings.workers >= 1
+    spent = timings.as_dict()
+    assert spent["seconds"] == pytest.approx(result.seconds, abs=0.05)
+    assert 0 < spent["startup"] <= spent["seconds"] - spent["tail"]
+    assert 0 < spent["workers_busy"] <= 1  # the workers' CPU time, over workers x the pass
+    assert "first page extracted after" in timings.text()
+
     # Metadata made it through.
     row = conn.execute(
         "SELECT author, language, site_name, published_at IS NOT NULL, word_count > 80, "

@@ -118,9 +118,9 @@ def test_the_event_loop_goes_on_while_the_workers_start(monkeypatch: pytest.Monk
         pool.close()
 
 
-def test_a_spawned_pool_does_not_wait_for_the_forkserver() -> None:
-    """The validator's pool is spawned (a fresh interpreter that imports what it needs
-    beside the forkserver's warm-up); its jobs run like any other."""
+def test_a_spawned_pool_runs_jobs_like_any_other() -> None:
+    """The validator's pool is spawned (a fresh interpreter that imports what it needs,
+    not the forkserver's preload); its jobs run like any other."""
     pool = ProcessPool(1, method="spawn")
     try:
         pid = asyncio.run(pool.run(_pid))
@@ -128,6 +128,25 @@ def test_a_spawned_pool_does_not_wait_for_the_forkserver() -> None:
         assert pool.start()._mp_context.get_start_method() == "spawn"
     finally:
         pool.close()
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def test_a_pool_started_after_another_waits_for_it_and_its_jobs_yield() -> None:
+    """The validator starts once the extraction workers are up (its 3 s import must not
+    delay theirs), imports at its owner's priority and runs its jobs niced."""
+    extraction = ProcessPool(1)
+    validator = ProcessPool(1, method="spawn", nice=5)
+    try:
+        validator.start_soon(after=extraction)
+        asyncio.run(validator.ready())  # queued on the starting thread, after that start
+        assert extraction._pool is not None  # started first, by that thread
+        assert asyncio.run(validator.run(_niceness)) == os.nice(0) + 5
+    finally:
+        validator.close()
+        extraction.close()
 
 
 def test_main_stays_hidden_until_the_last_of_two_starts_ends(
