@@ -137,12 +137,18 @@ def build_suite(rules: dict[str, SourceRules], now: datetime) -> gx.ExpectationS
                 column="word_count", min_value=min_words,
                 row_condition=f"source in {sorted(names)!r}", condition_parser="pandas"),
             "too_short", f"text has at least {min_words} words ({', '.join(names)})")
+    # One per distinct language set, not per source: each expectation costs every
+    # batch about 10 ms (100 sources with a language each took a batch from 0.27 s
+    # to 3.7 s), whichever sources the batch holds.
+    by_languages: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for name, rule in sorted(rules.items()):
         if rule.languages:
-            add(gxe.ExpectColumnValuesToBeInSet(
-                    column="language", value_set=list(rule.languages),
-                    row_condition=f"source == {name!r}", condition_parser="pandas"),
-                "language_unexpected", f"{name} publishes in {', '.join(rule.languages)}")
+            by_languages[tuple(rule.languages)].append(name)
+    for languages, names in sorted(by_languages.items()):
+        add(gxe.ExpectColumnValuesToBeInSet(
+                column="language", value_set=list(languages),
+                row_condition=f"source in {sorted(names)!r}", condition_parser="pandas"),
+            "language_unexpected", f"the text is in {', '.join(languages)} ({', '.join(names)})")
     by_kinds: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for name, rule in sorted(rules.items()):
         if rule.page_types is not None:

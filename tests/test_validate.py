@@ -86,6 +86,24 @@ def test_thresholds_are_per_source() -> None:
     assert [(r.url, r.reason) for r in rejected] == [(news.url, "too_short")]
 
 
+def test_many_sources_cost_one_expectation_per_language_set() -> None:
+    """A suite's cost grows with its expectations, paid by every batch: sources that
+    declare the same languages share one (60 sources, two sets, two expectations)."""
+    from ingest.validate import build_suite
+
+    rules = {f"en{i}": SourceRules(min_words=20, languages=("en",)) for i in range(50)}
+    rules |= {f"ko{i}": SourceRules(min_words=20, languages=("ko",)) for i in range(10)}
+    suite = build_suite(rules, NOW)
+    languages = [e for e in suite.expectations if getattr(e, "column", None) == "language"]
+    assert len(languages) == 2
+    good = [art(1, source="en3"), art(2, source="ko7", language="ko")]
+    bad = [art(3, source="en4", language="ko"), art(4, source="ko1")]
+    valid, rejected = validate_records(good + bad, rules, now=NOW)
+    assert valid == good
+    assert sorted((r.url, r.reason) for r in rejected) == sorted(
+        (a.url, "language_unexpected") for a in bad)
+
+
 def test_duplicates_in_a_batch_are_flagged() -> None:
     a, b = art(1), art(1, url="https://ex.org/other")
     _, rejected = validate_records([a, b], RULES, now=NOW)
