@@ -54,6 +54,7 @@ from ingest import db
 from ingest.config import parse_config
 from ingest.demo.corpus import CorpusPage, CorpusSite, load_corpus
 from ingest.pipeline import run_pass
+from ingest.standalone import airflow_env, run_airflow
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 #: The Airflow variant's child gives up after this long (its process group is killed).
@@ -198,30 +199,6 @@ print(sys.argv[3] + json.dumps({
 RESULT_MARK = "e2e-airflow-result: "
 
 
-def airflow_env(home: Path, dsn: str) -> dict[str, str]:
-    """The child's environment (as tests/conftest.py sets it): Airflow's home, DAGs and
-    plugins; the warehouse as the news_warehouse connection; ingest's home in ``home``.
-    Nothing of Airflow's or ingest's from this shell's environment."""
-    import psycopg
-
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AIRFLOW") and not k.startswith("NEWS_INGEST_")}
-    info = psycopg.conninfo.conninfo_to_dict(dsn)
-    conn = {"conn_type": "postgres", "host": info.get("host"), "port": info.get("port"),
-            "login": info.get("user") or "postgres", "schema": info.get("dbname")}
-    env.update({
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW_CONN_NEWS_WAREHOUSE": json.dumps({k: v for k, v in conn.items() if v}),
-        "NEWS_INGEST_HOME": str(home),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    })
-    return env
-
-
 def run_child(command: list[str], env: dict[str, str], log: Path) -> None:
     """Run a command, its output appended to ``log``; on failure or timeout, kill its
     process group (extraction workers included) and exit with the log's tail."""
@@ -259,13 +236,13 @@ def airflow_variant(args: argparse.Namespace, chosen: list[CorpusPage], before: 
         dsn = db.embedded_dsn(home)
         with db.connect(dsn, autocommit=True) as conn:  # not timed: plan finds it done
             db.migrate(conn)
-        env = airflow_env(home, dsn)
-        (home / "airflow").mkdir()
+        config = home / "sources.yml"
+        env = airflow_env(home, dsn, config)
+        env.pop("NEWS_INGEST_POOL")  # dag.test() schedules nothing: Airflow's default pool
         migrating = time.perf_counter()
-        run_child([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env, log)
+        run_airflow(["db", "migrate"], env, log)
         migrated = time.perf_counter() - migrating
         with CorpusSite(chosen, per_feed=args.per_feed) as site:
-            config = home / "sources.yml"
             config.write_text(yaml.safe_dump(site.sources_config(
                 min_words=0, extract_workers=args.workers, concurrency=16)), encoding="utf-8")
             run_conf = {"config": str(config), "run_key": "bench-airflow", "max_tasks": 1}
